@@ -1,0 +1,39 @@
+// Distinguished names: the issuer Name of a certificate, decoded from DER into
+// its attributes, and printed the way our reports show it.
+#ifndef CT_COMMON_DISTINGUISHED_NAME_H_
+#define CT_COMMON_DISTINGUISHED_NAME_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ctmr {
+
+// One AttributeTypeAndValue of a Name.
+struct NameAttribute {
+  std::string oid;    // dotted decimal, e.g. "2.5.4.3"
+  std::string value;  // converted to UTF-8 from whatever string type DER used
+  bool operator==(const NameAttribute& o) const { return oid == o.oid && value == o.value; }
+};
+
+// Decodes a DER Name (SEQUENCE OF SET OF AttributeTypeAndValue) into its
+// attributes in encoding order. String types understood: UTF8String,
+// PrintableString, IA5String, TeletexString (as Latin-1), BMPString,
+// UniversalString, VisibleString, NumericString. Anything else, or malformed
+// DER, returns InvalidArgument.
+absl::StatusOr<std::vector<NameAttribute>> ParseDistinguishedName(std::string_view der);
+
+// Prints attributes most specific first, as RFC 4514 does:
+// "CN=R11,O=Let's Encrypt,C=US". Known OIDs use their short names (CN, O, OU,
+// C, L, ST, STREET, DC, UID, serialNumber, emailAddress, ...); others print as
+// the dotted OID. Values are escaped per RFC 4514 section 2.4.
+std::string FormatDistinguishedName(const std::vector<NameAttribute>& attributes);
+
+// The value of the first O (2.5.4.10) attribute, or "" when there is none.
+std::string OrganizationOf(const std::vector<NameAttribute>& attributes);
+
+}  // namespace ctmr
+
+#endif  // CT_COMMON_DISTINGUISHED_NAME_H_
