@@ -1,0 +1,28 @@
+// CertificateDecoder: DER bytes to CertificateView, fast reader first, OpenSSL
+// for whatever the fast reader refuses, so no valid certificate is lost.
+#ifndef CT_COMMON_CERTIFICATE_DECODER_H_
+#define CT_COMMON_CERTIFICATE_DECODER_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/certificate_view.h"
+
+namespace ctmr {
+
+class CertificateDecoder {
+ public:
+  // Returns true and fills `out` (valid while `der` lives) when either parser
+  // reads `der` as one X.509 certificate; false when neither does.
+  bool Decode(std::string_view der, CertificateView* out);
+
+  // Certificates that only OpenSSL could read.
+  uint64_t openssl_fallbacks() const { return openssl_fallbacks_; }
+
+ private:
+  uint64_t openssl_fallbacks_ = 0;
+};
+
+}  // namespace ctmr
+
+#endif  // CT_COMMON_CERTIFICATE_DECODER_H_

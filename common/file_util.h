@@ -1,0 +1,26 @@
+// File helpers with the durability the data root needs.
+#ifndef CT_COMMON_FILE_UTIL_H_
+#define CT_COMMON_FILE_UTIL_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ctmr {
+
+// Replaces `path` with `contents` so that a crash at any instant leaves either
+// the old file or the new one: writes "<path>.tmp", fsyncs it, renames it over
+// `path`, and fsyncs the directory so the rename itself is durable.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
+
+// Reads a whole file. NotFound when it does not exist.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+// "<errno text>" for messages, e.g. "No such file or directory".
+std::string ErrnoText(int err);
+
+}  // namespace ctmr
+
+#endif  // CT_COMMON_FILE_UTIL_H_

@@ -1,0 +1,61 @@
+// IssuerTallyBuilder: counts one issuer's certificates within one date
+// directory, per the rules of DESIGN.md §3, and produces its IssuerTally.
+//
+// A builder may start from the tally a previous map committed, so that a map
+// reads only the bytes appended since: the serials already seen keep their
+// certificates from being counted twice, and the name sets are merged.
+// One builder belongs to one thread.
+#ifndef CT_COMMON_ISSUER_TALLY_BUILDER_H_
+#define CT_COMMON_ISSUER_TALLY_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "common/certificate_view.h"
+#include "common/hash_set.h"
+#include "common/registered_domain.h"
+#include "proto/tally.pb.h"
+
+namespace ctmr {
+
+class IssuerTallyBuilder {
+ public:
+  explicit IssuerTallyBuilder(std::string issuer_id);
+
+  // Continues from a committed tally. DataLoss if its sets are corrupt.
+  static absl::StatusOr<IssuerTallyBuilder> FromTally(const IssuerTally& tally);
+
+  // Counts `cert` unless its serial was already counted (a copy from another
+  // log, or the final certificate of a precertificate). Returns whether it
+  // was new.
+  bool Add(const CertificateView& cert, RegisteredDomainCache* domains);
+
+  uint64_t certificates() const { return serials_.size(); }
+
+  // The finished tally: sets sorted and merged with the starting tally's.
+  // Leaves the builder empty.
+  IssuerTally Finish();
+
+ private:
+  void AddName(std::string_view raw, RegisteredDomainCache* domains);
+
+  std::string issuer_id_;
+  std::string issuer_name_;
+  std::string organization_;
+  bool name_from_precertificate_ = true;
+  std::string issuer_der_;  // set when a better issuer name is pending formatting
+
+  absl::flat_hash_set<Hash128> serials_;
+  absl::flat_hash_map<int32_t, uint64_t> issued_;
+  HashSet old_fqdns_, old_regdomains_, old_wildcards_;  // sorted, from the start tally
+  HashSet fqdns_, regdomains_, wildcards_;              // unsorted, with duplicates
+  std::string name_scratch_;
+};
+
+}  // namespace ctmr
+
+#endif  // CT_COMMON_ISSUER_TALLY_BUILDER_H_

@@ -1,0 +1,161 @@
+#include "coordinator/reports.h"
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/civil_date.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+
+namespace ctmr {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json CountsJson(const ActiveCounts& c) {
+  return Json{{"certs_active", c.certs},
+              {"fqdns_active", c.fqdns},
+              {"regdomains_active", c.regdomains},
+              {"wildcards_active", c.wildcards}};
+}
+
+// Lines of an existing report, or none when it does not exist yet.
+absl::StatusOr<std::vector<std::string>> ExistingLines(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (absl::IsNotFound(text.status())) return std::vector<std::string>();
+  if (!text.ok()) return text.status();
+  std::vector<std::string> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
+  return lines;
+}
+
+absl::Status WriteDailyStats(const std::string& path, const Report& r) {
+  // date -> certs_issued, certs_active, fqdns_active, reg_domains_active
+  std::map<std::string, std::array<std::string, 4>> rows;
+  ASSIGN_OR_RETURN(std::vector<std::string> lines, ExistingLines(path));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(lines[i], '\t');
+    if (f.size() != 5 || !ParseDate(f[0]).has_value()) continue;
+    rows[f[0]] = {f[1], f[2], f[3], f[4]};
+  }
+  for (const auto& [day, n] : r.stats.issued_per_day) {
+    auto [it, inserted] = rows.try_emplace(FormatDate(day), std::array<std::string, 4>{
+                                                                "NULL", "NULL", "NULL", "NULL"});
+    it->second[0] = absl::StrCat(n);
+  }
+  auto [it, inserted] =
+      rows.try_emplace(FormatDate(r.as_of), std::array<std::string, 4>{"0", "NULL", "NULL", "NULL"});
+  it->second[1] = absl::StrCat(r.stats.totals.certs);
+  it->second[2] = absl::StrCat(r.stats.totals.fqdns);
+  it->second[3] = absl::StrCat(r.stats.totals.regdomains);
+  std::string out = "date\tcerts_issued\tcerts_active\tfqdns_active\treg_domains_active\n";
+  for (const auto& [date, v] : rows) absl::StrAppend(&out, date, "\t", v[0], "\t", v[1], "\t", v[2], "\t", v[3], "\n");
+  return WriteFileAtomically(path, out);
+}
+
+absl::Status WriteIssuedPerDay(const std::string& path, const Report& r) {
+  std::string out = "date,issuer_id,issuer_name,organization,certs_issued\n";
+  for (const auto& [key, n] : r.stats.issued_per_day_by_issuer) {
+    const auto& names = r.stats.issuer_names.at(key.second);
+    absl::StrAppend(&out, FormatDate(key.first), ",", CsvField(key.second), ",",
+                    CsvField(names.first), ",",
+                    CsvField(OrganizationKey(names.second, names.first)), ",", n, "\n");
+  }
+  return WriteFileAtomically(path, out);
+}
+
+absl::Status WriteActiveByIssuer(const std::string& path, const Report& r) {
+  const std::string header =
+      "as_of,issuer_id,issuer_name,organization,certs_active,fqdns_active,regdomains_active,"
+      "wildcards_active";
+  const std::string as_of = FormatDate(r.as_of);
+  std::map<std::string, std::vector<std::string>> blocks;  // as_of -> rows, in order
+  ASSIGN_OR_RETURN(std::vector<std::string> lines, ExistingLines(path));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string date = lines[i].substr(0, lines[i].find(','));
+    if (date != as_of && ParseDate(date).has_value()) blocks[date].push_back(lines[i]);
+  }
+  std::vector<std::string>& mine = blocks[as_of];
+  for (const IssuerStats& s : r.stats.issuers) {
+    mine.push_back(absl::StrCat(as_of, ",", CsvField(s.issuer_id), ",", CsvField(s.issuer_name),
+                                ",", CsvField(s.organization), ",", s.active.certs, ",",
+                                s.active.fqdns, ",", s.active.regdomains, ",",
+                                s.active.wildcards));
+  }
+  std::string out = header + "\n";
+  for (const auto& [date, rows] : blocks) {
+    for (const std::string& row : rows) absl::StrAppend(&out, row, "\n");
+  }
+  return WriteFileAtomically(path, out);
+}
+
+}  // namespace
+
+std::string CsvField(const std::string& value) {
+  if (value.find_first_of(",\"\n\r") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string SummaryJson(const Report& r) {
+  Json issuers = Json::array();
+  for (const IssuerStats& s : r.stats.issuers) {
+    Json j{{"issuer_id", s.issuer_id},
+           {"issuer_name", s.issuer_name},
+           {"organization", s.organization}};
+    j.update(CountsJson(s.active));
+    issuers.push_back(std::move(j));
+  }
+  Json organizations = Json::array();
+  for (const OrganizationStats& o : r.stats.organizations) {
+    Json j{{"organization", o.organization}};
+    j.update(CountsJson(o.active));
+    organizations.push_back(std::move(j));
+  }
+  Json issued = Json::array();
+  for (const auto& [day, n] : r.stats.issued_per_day) {
+    issued.push_back(Json{{"date", FormatDate(day)}, {"certs_issued", n}});
+  }
+  Json summary{
+      {"as_of", FormatDate(r.as_of)},
+      {"window_days", r.window_days},
+      {"directories",
+       Json{{"active", r.stats.active_directories},
+            {"mapped", r.mapped_directories},
+            {"failed", r.failed_directories}}},
+      {"totals", CountsJson(r.stats.totals)},
+      {"issuers", std::move(issuers)},
+      {"organizations", std::move(organizations)},
+      {"issued_per_day", std::move(issued)},
+      {"errors",
+       Json{{"unparseable_blocks", r.stats.unparseable_blocks},
+            {"skipped_files", r.stats.skipped_files},
+            {"invalid_date_directories", r.invalid_date_directories}}},
+  };
+  return summary.dump(2) + "\n";
+}
+
+absl::Status WriteReports(const std::string& out_dir, const Report& report) {
+  if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", out_dir, ": ", ErrnoText(errno)));
+  }
+  RETURN_IF_ERROR(WriteFileAtomically(out_dir + "/summary.json", SummaryJson(report)));
+  RETURN_IF_ERROR(WriteDailyStats(out_dir + "/cert-daily-stats.tsv", report));
+  RETURN_IF_ERROR(WriteIssuedPerDay(out_dir + "/issued-per-day.csv", report));
+  return WriteActiveByIssuer(out_dir + "/active-by-issuer.csv", report);
+}
+
+}  // namespace ctmr

@@ -1,0 +1,101 @@
+#include "coordinator/tally_reducer.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "common/status_macros.h"
+
+namespace ctmr {
+
+std::string OrganizationKey(const std::string& organization, const std::string& issuer_name) {
+  return organization.empty() ? issuer_name : organization;
+}
+
+void TallyReducer::NoteIssuerName(const IssuerTally& t) {
+  IssuerSets& s = issuers_[t.issuer_id()];
+  if (t.issuer_name().empty()) return;
+  // Deterministic whatever the order of directories: a final certificate's
+  // name beats a precertificate's, then the smaller string wins.
+  const auto rank = [](bool precert, const std::string& name) {
+    return std::make_tuple(precert, name.empty(), name);
+  };
+  if (rank(t.name_from_precertificate(), t.issuer_name()) <
+      rank(s.name_from_precertificate, s.name)) {
+    s.name = t.issuer_name();
+    s.organization = t.organization();
+    s.name_from_precertificate = t.name_from_precertificate();
+  }
+}
+
+absl::Status TallyReducer::Add(const DirectoryTally& tally, bool active) {
+  stats_.unparseable_blocks += tally.errors().unparseable_blocks();
+  stats_.skipped_files += tally.errors().skipped_files();
+  if (active) ++stats_.active_directories;
+  for (const IssuerTally& t : tally.issuers()) {
+    NoteIssuerName(t);
+    for (const DayCount& d : t.issued()) {
+      stats_.issued_per_day[d.day()] += d.certificates();
+      stats_.issued_per_day_by_issuer[{d.day(), t.issuer_id()}] += d.certificates();
+    }
+    if (!active) continue;
+    IssuerSets& s = issuers_[t.issuer_id()];
+    s.certs += t.serials().size() / 16;
+    ASSIGN_OR_RETURN(HashSet fqdns, DecodeHashSet(t.fqdns()));
+    ASSIGN_OR_RETURN(HashSet regdomains, DecodeHashSet(t.regdomains()));
+    ASSIGN_OR_RETURN(HashSet wildcards, DecodeHashSet(t.wildcards()));
+    // Concatenated here, sorted once in Finish: k linear merges would copy
+    // the growing set once per directory.
+    s.fqdns.insert(s.fqdns.end(), fqdns.begin(), fqdns.end());
+    s.regdomains.insert(s.regdomains.end(), regdomains.begin(), regdomains.end());
+    s.wildcards.insert(s.wildcards.end(), wildcards.begin(), wildcards.end());
+  }
+  return absl::OkStatus();
+}
+
+ReduceStats TallyReducer::Finish() {
+  struct OrgSets {
+    uint64_t certs = 0;
+    HashSet fqdns, regdomains, wildcards;
+  };
+  std::map<std::string, OrgSets> orgs;
+  HashSet all_fqdns, all_regdomains, all_wildcards;
+  for (auto& [id, s] : issuers_) {
+    stats_.issuer_names[id] = {s.name, s.organization};
+    if (s.certs == 0) continue;
+    SortUnique(&s.fqdns);
+    SortUnique(&s.regdomains);
+    SortUnique(&s.wildcards);
+    IssuerStats is{id, s.name, OrganizationKey(s.organization, s.name),
+                   ActiveCounts{s.certs, s.fqdns.size(), s.regdomains.size(), s.wildcards.size()}};
+    OrgSets& o = orgs[is.organization];
+    o.certs += s.certs;
+    MergeInto(s.fqdns, &o.fqdns);
+    MergeInto(s.regdomains, &o.regdomains);
+    MergeInto(s.wildcards, &o.wildcards);
+    stats_.totals.certs += s.certs;
+    stats_.issuers.push_back(std::move(is));
+  }
+  for (auto& [name, o] : orgs) {
+    stats_.organizations.push_back(OrganizationStats{
+        name, ActiveCounts{o.certs, o.fqdns.size(), o.regdomains.size(), o.wildcards.size()}});
+    MergeInto(o.fqdns, &all_fqdns);
+    MergeInto(o.regdomains, &all_regdomains);
+    MergeInto(o.wildcards, &all_wildcards);
+  }
+  stats_.totals.fqdns = all_fqdns.size();
+  stats_.totals.regdomains = all_regdomains.size();
+  stats_.totals.wildcards = all_wildcards.size();
+  std::sort(stats_.issuers.begin(), stats_.issuers.end(),
+            [](const IssuerStats& a, const IssuerStats& b) {
+              return std::tie(b.active.certs, a.issuer_id) < std::tie(a.active.certs, b.issuer_id);
+            });
+  std::sort(stats_.organizations.begin(), stats_.organizations.end(),
+            [](const OrganizationStats& a, const OrganizationStats& b) {
+              return std::tie(b.active.certs, a.organization) <
+                     std::tie(a.active.certs, b.organization);
+            });
+  issuers_.clear();
+  return std::move(stats_);
+}
+
+}  // namespace ctmr

@@ -1,0 +1,80 @@
+// TallyReducer: the reduce. Folds directory tallies into the statistics of
+// DESIGN.md §3 as of one date: active counts per issuer, per organization and
+// in total (distinct counts are unions of the hash sets, never sums), and
+// certificates issued per day over every directory, expired or not.
+#ifndef CT_COORDINATOR_TALLY_REDUCER_H_
+#define CT_COORDINATOR_TALLY_REDUCER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/hash_set.h"
+#include "proto/tally.pb.h"
+
+namespace ctmr {
+
+struct ActiveCounts {
+  uint64_t certs = 0;
+  uint64_t fqdns = 0;
+  uint64_t regdomains = 0;
+  uint64_t wildcards = 0;
+};
+
+struct IssuerStats {
+  std::string issuer_id;
+  std::string issuer_name;
+  std::string organization;
+  ActiveCounts active;
+};
+
+struct OrganizationStats {
+  std::string organization;
+  ActiveCounts active;
+};
+
+struct ReduceStats {
+  ActiveCounts totals;
+  std::vector<IssuerStats> issuers;              // with active certificates; by certs desc, id
+  std::vector<OrganizationStats> organizations;  // by certs desc, name
+  std::map<int32_t, uint64_t> issued_per_day;    // day -> certificates, all issuers
+  // (day, issuer_id) -> certificates
+  std::map<std::pair<int32_t, std::string>, uint64_t> issued_per_day_by_issuer;
+  std::map<std::string, std::pair<std::string, std::string>> issuer_names;  // id -> (name, org)
+  uint64_t active_directories = 0;
+  uint64_t unparseable_blocks = 0;
+  uint64_t skipped_files = 0;
+};
+
+class TallyReducer {
+ public:
+  // Adds one directory. `active`: whether its certificates count as active
+  // (its date is in the window). DataLoss if a stored set is corrupt.
+  absl::Status Add(const DirectoryTally& tally, bool active);
+
+  ReduceStats Finish();
+
+ private:
+  struct IssuerSets {
+    std::string name;
+    std::string organization;
+    bool name_from_precertificate = true;
+    uint64_t certs = 0;
+    HashSet fqdns, regdomains, wildcards;
+  };
+  void NoteIssuerName(const IssuerTally& t);
+
+  std::map<std::string, IssuerSets> issuers_;
+  ReduceStats stats_;
+};
+
+// The organization an issuer rolls up into: its O attribute, or, when it has
+// none, its whole issuer name (so it is not lumped with other O-less issuers).
+std::string OrganizationKey(const std::string& organization, const std::string& issuer_name);
+
+}  // namespace ctmr
+
+#endif  // CT_COORDINATOR_TALLY_REDUCER_H_
