@@ -1,0 +1,112 @@
+#include "tests/support/test_support.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace ctmr::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/ctmr-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() { RunCommand({"/bin/rm", "-rf", path_}); }
+
+std::string BinaryPath(const std::string& name) {
+  const char* dir = std::getenv("CT_BIN_DIR");
+  return std::string(dir != nullptr ? dir : "build/bin") + "/" + name;
+}
+
+namespace {
+
+pid_t Spawn(const std::vector<std::string>& argv, int out_fd) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(out_fd, STDOUT_FILENO);
+    ::dup2(out_fd, STDERR_FILENO);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+int WaitProcess(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1;
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv) {
+  char path[] = "/tmp/ctmr-output-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  CommandResult result;
+  result.exit_code = WaitProcess(Spawn(argv, fd));
+  ::close(fd);
+  result.output = ReadFile(path);
+  ::unlink(path);
+  return result;
+}
+
+pid_t StartProcess(const std::vector<std::string>& argv) {
+  const int fd = ::open("/dev/null", O_WRONLY);
+  const pid_t pid = Spawn(argv, fd);
+  ::close(fd);
+  return pid;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+}
+
+void AppendFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out << contents;
+}
+
+void CopyTree(const std::string& from, const std::string& to) {
+  RunCommand({"/bin/cp", "-a", from, to});
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace ctmr::testing

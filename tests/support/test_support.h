@@ -1,0 +1,52 @@
+// Helpers shared by the tests: temporary directories, running the project's
+// binaries as real processes, and reading their outputs.
+#ifndef CT_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define CT_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace ctmr::testing {
+
+// A fresh directory under $TMPDIR, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Path of a project binary ("ct-worker") in the build tree ($CT_BIN_DIR).
+std::string BinaryPath(const std::string& name);
+
+struct CommandResult {
+  int exit_code = -1;  // -signal when killed
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs argv[0] (a path) with arguments, waits, and returns its exit code and output.
+CommandResult RunCommand(const std::vector<std::string>& argv);
+
+// Starts argv without waiting; stdout and stderr go to /dev/null.
+pid_t StartProcess(const std::vector<std::string>& argv);
+// Waits for `pid`; returns its exit code or -signal.
+int WaitProcess(pid_t pid);
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& contents);
+void AppendFile(const std::string& path, const std::string& contents);
+// Copies a directory tree (cp -a).
+void CopyTree(const std::string& from, const std::string& to);
+// Names in a directory, sorted, without "." and "..".
+std::vector<std::string> ListDir(const std::string& dir);
+
+}  // namespace ctmr::testing
+
+#endif  // CT_TESTS_SUPPORT_TEST_SUPPORT_H_
