@@ -13,6 +13,10 @@ namespace ctmr {
 // dangling quantum, or on padding in the middle.
 bool DecodeBase64(std::string_view text, std::string* out);
 
+// The same, for a hot loop: decodes into `buffer`, which only ever grows, and
+// points `decoded` at the bytes (valid until the buffer's next use).
+bool DecodeBase64Reusing(std::string_view text, std::string* buffer, std::string_view* decoded);
+
 }  // namespace ctmr
 
 #endif  // CT_COMMON_BASE64_H_

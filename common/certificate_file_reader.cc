@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -41,21 +43,25 @@ size_t ScanPem(std::string_view buffer, bool at_end, std::string* der_scratch,
     ++result->blocks;
     bool ok = !block.malformed && IsCertificateLabel(block.label);
     if (ok) {
-      der_scratch->clear();
-      ok = DecodeBase64(block.body, der_scratch) && visit(*der_scratch);
+      std::string_view der;
+      ok = DecodeBase64Reusing(block.body, der_scratch, &der) && visit(der);
     }
     if (!ok) ++result->malformed_blocks;
   }
   return scanner.consumed();
 }
 
+// Processes the complete certificates of `buffer`; returns the bytes consumed.
+// Sets `*lost_sync` when it met bytes that are not a DER SEQUENCE: the rest
+// of the file cannot be split into certificates any more.
 size_t ScanDer(std::string_view buffer, absl::FunctionRef<bool(std::string_view)> visit,
-               FileReadResult* result) {
+               FileReadResult* result, bool* lost_sync) {
   DerSequenceScanner scanner(buffer);
   std::string_view der;
   bool malformed = false;
   while (scanner.Next(&der, &malformed)) {
     ++result->blocks;
+    if (malformed) *lost_sync = true;
     if (malformed || !visit(der)) ++result->malformed_blocks;
   }
   return scanner.consumed();
@@ -101,17 +107,20 @@ absl::StatusOr<FileReadResult> ReadCertificateFile(
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   FileReadResult result;
-  std::string buffer;
+  // One uninitialized buffer: a chunk plus the unfinished block carried over
+  // from the previous chunk (at most one block, bounded by the scanners).
+  const size_t capacity = kReadChunkBytes + 2 * std::max(kMaxPemBlockBytes, kMaxDerCertificateBytes);
+  std::unique_ptr<char[]> buffer(new char[capacity]);
+  size_t carried = 0;
   std::string der_scratch;
   uint64_t buffer_offset = offset;  // file offset of buffer[0]
   uint64_t read_offset = offset;    // next byte to read
   while (true) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kReadChunkBytes, size - read_offset));
-    const size_t old_size = buffer.size();
-    buffer.resize(old_size + want);
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(std::min(kReadChunkBytes, capacity - carried), size - read_offset));
     size_t got = 0;
     while (got < want) {
-      const ssize_t n = ::pread(fd, buffer.data() + old_size + got, want - got,
+      const ssize_t n = ::pread(fd, buffer.get() + carried + got, want - got,
                                 static_cast<off_t>(read_offset + got));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
@@ -120,13 +129,19 @@ absl::StatusOr<FileReadResult> ReadCertificateFile(
       if (n == 0) break;  // truncated under us: treat what we have as the end
       got += static_cast<size_t>(n);
     }
-    buffer.resize(old_size + got);
     read_offset += got;
+    const std::string_view data(buffer.get(), carried + got);
     const bool at_end = read_offset >= size || got < want;
+    bool lost_sync = false;
     const size_t consumed = format == CertificateFileFormat::kPem
-                                ? ScanPem(buffer, at_end, &der_scratch, visit, &result)
-                                : ScanDer(buffer, visit, &result);
-    buffer.erase(0, consumed);
+                                ? ScanPem(data, at_end, &der_scratch, visit, &result)
+                                : ScanDer(data, visit, &result, &lost_sync);
+    if (lost_sync) {
+      buffer_offset = read_offset = size;  // counted once, as one malformed block
+      break;
+    }
+    carried = data.size() - consumed;
+    std::memmove(buffer.get(), buffer.get() + consumed, carried);
     buffer_offset += consumed;
     if (at_end) break;
   }

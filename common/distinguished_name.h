@@ -15,6 +15,10 @@ namespace ctmr {
 struct NameAttribute {
   std::string oid;    // dotted decimal, e.g. "2.5.4.3"
   std::string value;  // converted to UTF-8 from whatever string type DER used
+  // True when this attribute shares its RDN (one SET) with the attribute before
+  // it, i.e. it is the second or later value of a multi-valued RDN such as
+  // "CN=a+UID=b". Not part of equality: it is layout, not content.
+  bool joins_previous = false;
   bool operator==(const NameAttribute& o) const { return oid == o.oid && value == o.value; }
 };
 
@@ -26,9 +30,11 @@ struct NameAttribute {
 absl::StatusOr<std::vector<NameAttribute>> ParseDistinguishedName(std::string_view der);
 
 // Prints attributes most specific first, as RFC 4514 does:
-// "CN=R11,O=Let's Encrypt,C=US". Known OIDs use their short names (CN, O, OU,
-// C, L, ST, STREET, DC, UID, serialNumber, emailAddress, ...); others print as
-// the dotted OID. Values are escaped per RFC 4514 section 2.4.
+// "CN=R11,O=Let's Encrypt,C=US". RDNs print in reverse encoding order; the
+// values of one multi-valued RDN keep their order, joined by '+'. Known OIDs
+// use their short names (CN, O, OU, C, L, ST, STREET, DC, UID, serialNumber,
+// emailAddress, ...); others print as the dotted OID. Values are escaped per
+// RFC 4514 section 2.4.
 std::string FormatDistinguishedName(const std::vector<NameAttribute>& attributes);
 
 // The value of the first O (2.5.4.10) attribute, or "" when there is none.

@@ -40,7 +40,12 @@ bool IssuerTallyBuilder::Add(const CertificateView& cert, RegisteredDomainCache*
     name_from_precertificate_ = false;
   }
   for (std::string_view name : cert.dns_names) AddName(name, domains);
-  for (std::string_view name : cert.common_names) AddName(name, domains);
+  for (std::string_view name : cert.common_names) {
+    // The CN nearly always repeats a SAN entry; the set would drop it anyway.
+    if (std::find(cert.dns_names.begin(), cert.dns_names.end(), name) == cert.dns_names.end()) {
+      AddName(name, domains);
+    }
+  }
   return true;
 }
 

@@ -79,10 +79,22 @@ bool PemScanner::Next(PemBlock* block) {
     const std::string_view label = buffer_.substr(label_start, label_end - label_start);
     const size_t body_start = line_end + 1;
 
-    const size_t end = buffer_.find(kEnd, body_start);
-    const size_t next_begin = buffer_.find(kBegin, body_start);
-    if (next_begin != std::string_view::npos &&
-        (end == std::string_view::npos || next_begin < end)) {
+    // One pass for whichever marker comes first (base64 has no '-').
+    size_t end = std::string_view::npos;
+    size_t next_begin = std::string_view::npos;
+    for (size_t dash = buffer_.find('-', body_start); dash != std::string_view::npos;
+         dash = buffer_.find('-', dash + 1)) {
+      const std::string_view rest = buffer_.substr(dash);
+      if (rest.substr(0, kEnd.size()) == kEnd) {
+        end = dash;
+        break;
+      }
+      if (rest.substr(0, kBegin.size()) == kBegin) {
+        next_begin = dash;
+        break;
+      }
+    }
+    if (next_begin != std::string_view::npos) {
       // A writer died mid-block and another block was appended after it.
       consumed_ = next_begin;
       *block = PemBlock{label, {}, true};

@@ -5,8 +5,9 @@
 // publicsuffix package) or libpsl's built-in one, whichever is newer. It is
 // immutable after loading and may be shared by threads.
 //
-// RegisteredDomainCache asks libpsl once per distinct name; it belongs to one
-// map task (one thread).
+// RegisteredDomainCache remembers the answer for every distinct name, and
+// for every suffix libpsl was asked about, so that libpsl sees each suffix once
+// per map task; it belongs to one task (one thread).
 #ifndef CT_COMMON_REGISTERED_DOMAIN_H_
 #define CT_COMMON_REGISTERED_DOMAIN_H_
 
@@ -34,6 +35,9 @@ class PublicSuffixList {
   // nullopt when libpsl finds none (the name is itself a public suffix).
   std::optional<std::string> RegisteredDomain(const std::string& fqdn) const;
 
+  // psl_is_public_suffix(): whether `name` (NUL-terminated) is a public suffix.
+  bool IsPublicSuffix(const char* name) const;
+
  private:
   explicit PublicSuffixList(psl_ctx_st* ctx) : ctx_(ctx) {}
   psl_ctx_st* ctx_;
@@ -44,9 +48,14 @@ class RegisteredDomainCache {
   explicit RegisteredDomainCache(const PublicSuffixList* list) : list_(list) {}
 
   // The hash of the registered domain of `fqdn`, whose own hash is
-  // `fqdn_hash`, or nullopt if it has none.
+  // `fqdn_hash`, or nullopt if it has none. Equal to hashing
+  // PublicSuffixList::RegisteredDomain(fqdn): it runs the same left-to-right
+  // walk as psl_registrable_domain(), with each psl_is_public_suffix() answer
+  // cached, because the names of a day share their parents ("www.x.com" and
+  // "x.com" both ask about "x.com" and "com").
   std::optional<Hash128> Lookup(const Hash128& fqdn_hash, const std::string& fqdn);
 
+  // Calls into libpsl so far.
   size_t psl_calls() const { return psl_calls_; }
 
  private:
@@ -55,7 +64,10 @@ class RegisteredDomainCache {
     Hash128 domain;
   };
   const PublicSuffixList* list_;
-  absl::flat_hash_map<Hash128, Entry> cache_;
+  bool IsPublicSuffix(std::string_view suffix);
+
+  absl::flat_hash_map<Hash128, Entry> cache_;            // by FQDN
+  absl::flat_hash_map<Hash128, bool> public_suffixes_;  // by suffix
   size_t psl_calls_ = 0;
 };
 
