@@ -1,0 +1,95 @@
+// Crash safety of the map: ct-worker killed with SIGKILL at random moments,
+// while the input keeps growing, must neither lose nor double-count anything.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr {
+namespace {
+
+using ::ctmr::testing::BinaryPath;
+using ::ctmr::testing::ReadFile;
+using ::ctmr::testing::RunCommand;
+using ::ctmr::testing::TempDir;
+
+TEST(MapCrashTest, KilledAtRandomMomentsThenFinishedGivesTheSameNumbers) {
+  TempDir tmp;
+  const std::string full = tmp.path() + "/full";
+  auto gen = RunCommand({BinaryPath("ct-gen"), "--out", full, "--certs", "60000", "--days", "2",
+                         "--first-date", "2026-12-01", "--as-of", "2026-11-26", "--seed", "3",
+                         "--edge-cases"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+
+  // The same data root, grown in 25 appends; after each, a map that is killed
+  // somewhere between its start and (about) its end.
+  const std::string root = tmp.path() + "/root";
+  ::ctmr::testing::CopyTree(full, root);
+  std::vector<std::string> dirs, files, contents;
+  for (const std::string& d : ::ctmr::testing::ListDir(root)) {
+    if (d != "2026-12-01" && d != "2026-12-02") continue;
+    dirs.push_back(root + "/" + d);
+    for (const std::string& f : ::ctmr::testing::ListDir(root + "/" + d)) {
+      files.push_back(root + "/" + d + "/" + f);
+      contents.push_back(ReadFile(files.back()));
+      ::ctmr::testing::WriteFile(files.back(), "");
+    }
+  }
+  ASSERT_EQ(dirs.size(), 2u);
+
+  // How long an uninterrupted map of everything takes, to spread the kills.
+  const std::string timing = tmp.path() + "/timing";
+  ::ctmr::testing::CopyTree(full, timing);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto full_map = RunCommand({BinaryPath("ct-worker"), "map", timing + "/2026-12-01",
+                              timing + "/2026-12-02"});
+  ASSERT_EQ(full_map.exit_code, 0) << full_map.output;
+  const auto map_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count();
+
+  std::mt19937 rng(12345);
+  const int kPieces = 25;
+  int killed = 0;
+  for (int piece = 1; piece <= kPieces; ++piece) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      const size_t from = contents[i].size() * (piece - 1) / kPieces;
+      const size_t to = contents[i].size() * piece / kPieces;
+      ::ctmr::testing::AppendFile(files[i], contents[i].substr(from, to - from));
+    }
+    std::vector<std::string> argv = {BinaryPath("ct-worker"), "map"};
+    argv.insert(argv.end(), dirs.begin(), dirs.end());
+    const pid_t pid = ::ctmr::testing::StartProcess(argv);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (map_micros / 4 + 1000)));
+    ::kill(pid, SIGKILL);
+    if (::ctmr::testing::WaitProcess(pid) == -SIGKILL) ++killed;
+  }
+  EXPECT_GE(killed, 20) << "the map finished before most kills; the test lost its teeth";
+
+  auto finish = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root,
+                            "--as-of", "2026-11-26"});
+  ASSERT_EQ(finish.exit_code, 0) << finish.output;
+  auto reference = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", timing,
+                               "--as-of", "2026-11-26"});
+  ASSERT_EQ(reference.exit_code, 0) << reference.output;
+  nlohmann::json a = nlohmann::json::parse(ReadFile(root + "/reports/summary.json"));
+  nlohmann::json b = nlohmann::json::parse(ReadFile(timing + "/reports/summary.json"));
+  for (auto* j : {&a, &b}) (*j)["directories"].erase("mapped");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(ReadFile(root + "/reports/issued-per-day.csv"),
+            ReadFile(timing + "/reports/issued-per-day.csv"));
+  // And the answers of the generator, for good measure.
+  nlohmann::json answers = nlohmann::json::parse(ReadFile(full + "/known-answers.json"));
+  EXPECT_EQ(a["totals"]["certs_active"], answers["totals"]["certs_active"]);
+  EXPECT_EQ(a["totals"]["fqdns_active"], answers["totals"]["fqdns_active"]);
+}
+
+}  // namespace
+}  // namespace ctmr
