@@ -6,6 +6,7 @@
 namespace ctmr {
 
 bool CertificateDecoder::Decode(std::string_view der, CertificateView* out) {
+  if (mode_ == Mode::kOpenSslOnly) return ParseCertificateWithOpenSsl(der, out).ok();
   if (ParseCertificateDer(der, out).ok()) return true;
   if (!ParseCertificateWithOpenSsl(der, out).ok()) return false;
   ++openssl_fallbacks_;

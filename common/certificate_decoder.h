@@ -12,6 +12,12 @@ namespace ctmr {
 
 class CertificateDecoder {
  public:
+  enum class Mode {
+    kFastWithFallback,  // production: the DER reader, OpenSSL for what it refuses
+    kOpenSslOnly,       // the reference path, for benchmarks and cross-checks
+  };
+  explicit CertificateDecoder(Mode mode = Mode::kFastWithFallback) : mode_(mode) {}
+
   // Returns true and fills `out` (valid while `der` lives) when either parser
   // reads `der` as one X.509 certificate; false when neither does.
   bool Decode(std::string_view der, CertificateView* out);
@@ -20,6 +26,7 @@ class CertificateDecoder {
   uint64_t openssl_fallbacks() const { return openssl_fallbacks_; }
 
  private:
+  Mode mode_;
   uint64_t openssl_fallbacks_ = 0;
 };
 

@@ -114,14 +114,14 @@ inline bool SameBytes(std::string_view a, std::string_view b) {
 
 // The rules of OpenSSL's c2i_ASN1_OBJECT: non-empty, last octet ends a
 // subidentifier, no subidentifier starts with a 0x80 padding octet.
-bool ValidOid(std::string_view oid) {
+inline bool ValidOid(std::string_view oid) {
   const uint8_t* p = Bytes(oid);
   const size_t n = oid.size();
   if (n == 0 || (p[n - 1] & 0x80)) return false;
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] == 0x80 && (i == 0 || !(p[i - 1] & 0x80))) return false;
-  }
-  return true;
+  // Branch-free: a 0x80 octet that starts a subidentifier marks padding.
+  unsigned bad = p[0] == 0x80;
+  for (size_t i = 1; i < n; ++i) bad |= (p[i] == 0x80) & !(p[i - 1] & 0x80);
+  return bad == 0;
 }
 
 // DER INTEGER content: non-empty and minimal (the rule c2i_ASN1_INTEGER enforces).

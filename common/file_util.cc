@@ -31,7 +31,9 @@ std::string DirectoryOf(const std::string& path) {
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                 Durability durability) {
+  const bool sync = durability == Durability::kSynced;
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
@@ -46,13 +48,14 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
     return ErrnoStatus(err, "cannot fsync", tmp);
   }
   if (::close(fd) != 0) return ErrnoStatus(errno, "cannot close", tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus(errno, "cannot rename", tmp);
+  if (!sync) return absl::OkStatus();
   const std::string dir = DirectoryOf(path);
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return ErrnoStatus(errno, "cannot open", dir);

@@ -10,10 +10,17 @@
 
 namespace ctmr {
 
+enum class Durability {
+  kSynced,     // survives a power loss once this returns
+  kUnsynced,   // atomic, but may be lost (never torn) on a power loss: for files
+               // nothing depends on, such as oracle.out.offsets
+};
+
 // Replaces `path` with `contents` so that a crash at any instant leaves either
 // the old file or the new one: writes "<path>.tmp", fsyncs it, renames it over
 // `path`, and fsyncs the directory so the rename itself is durable.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                 Durability durability = Durability::kSynced);
 
 // Reads a whole file. NotFound when it does not exist.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);

@@ -40,7 +40,8 @@ absl::Status CommitOracle(const std::string& dir, const DirectoryTally& tally) {
   RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", kOracleFileName), bytes));
   std::string text;
   for (const FileOffset& f : tally.offsets()) absl::StrAppend(&text, f.offset(), "\t", f.name(), "\n");
-  return WriteFileAtomically(absl::StrCat(dir, "/", kOracleOffsetsFileName), text);
+  return WriteFileAtomically(absl::StrCat(dir, "/", kOracleOffsetsFileName), text,
+                             Durability::kUnsynced);
 }
 
 absl::StatusOr<bool> NeedsMapping(const std::string& dir,

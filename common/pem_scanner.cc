@@ -113,7 +113,15 @@ bool PemScanner::Next(PemBlock* block) {
     const size_t end_line_end = buffer_.find('\n', end_label_start);
     if (end_label_end == std::string_view::npos ||
         (end_line_end != std::string_view::npos && end_label_end > end_line_end)) {
-      if (end_line_end == std::string_view::npos) return false;  // END line incomplete
+      if (end_line_end == std::string_view::npos) {
+        // The END line is still being written, unless it has run past the bound.
+        if (buffer_.size() - begin > kMaxPemBlockBytes) {
+          consumed_ = end_label_start;
+          *block = PemBlock{label, {}, true};
+          return true;
+        }
+        return false;
+      }
       consumed_ = end_line_end + 1;
       *block = PemBlock{label, {}, true};
       return true;

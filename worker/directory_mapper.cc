@@ -60,7 +60,7 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
 
   MapStats stats;
   RegisteredDomainCache domains(suffixes_);
-  CertificateDecoder decoder;
+  CertificateDecoder decoder(mode_);
   CertificateView view;
   bool changed = !previous.has_value();
   for (const std::string& name : names) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/certificate_decoder.h"
 #include "common/registered_domain.h"
 
 namespace ctmr {
@@ -30,7 +31,10 @@ struct MapStats {
 class DirectoryMapper {
  public:
   // `suffixes` must outlive the mapper; one mapper serves one thread.
-  explicit DirectoryMapper(const PublicSuffixList* suffixes) : suffixes_(suffixes) {}
+  explicit DirectoryMapper(
+      const PublicSuffixList* suffixes,
+      CertificateDecoder::Mode mode = CertificateDecoder::Mode::kFastWithFallback)
+      : suffixes_(suffixes), mode_(mode) {}
 
   // Maps `dir`. An error (a file that cannot be read, a corrupt oracle.out)
   // names the file, and leaves the directory's committed tally as it was.
@@ -38,6 +42,7 @@ class DirectoryMapper {
 
  private:
   const PublicSuffixList* suffixes_;
+  CertificateDecoder::Mode mode_;
 };
 
 }  // namespace ctmr

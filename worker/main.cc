@@ -14,14 +14,16 @@
 
 namespace {
 
-int RunMap(const std::vector<std::string>& dirs) {
+int RunMap(const std::vector<std::string>& dirs, bool openssl_only) {
   absl::StatusOr<std::unique_ptr<ctmr::PublicSuffixList>> suffixes =
       ctmr::PublicSuffixList::LoadLatest();
   if (!suffixes.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
     return 1;
   }
-  ctmr::DirectoryMapper mapper(suffixes->get());
+  ctmr::DirectoryMapper mapper(suffixes->get(),
+                               openssl_only ? ctmr::CertificateDecoder::Mode::kOpenSslOnly
+                                            : ctmr::CertificateDecoder::Mode::kFastWithFallback);
   int exit_code = 0;
   for (const std::string& dir : dirs) {
     const auto start = std::chrono::steady_clock::now();
@@ -56,12 +58,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
   map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)")->required();
+  bool openssl_only = false;
+  map->add_flag("--openssl-only", openssl_only,
+                "decode with OpenSSL alone (the reference path; for benchmarks)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (map->parsed()) return RunMap(dirs);
+  if (map->parsed()) return RunMap(dirs, openssl_only);
   return 2;
 }
