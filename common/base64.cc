@@ -64,12 +64,11 @@ __attribute__((target("ssse3"))) size_t DecodeBlocksSsse3(const uint8_t* src, si
     const __m128i in = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + done));
     const __m128i high = _mm_and_si128(_mm_srli_epi32(in, 4), nibble_mask);
     const __m128i low = _mm_and_si128(in, nibble_mask);
-    const __m128i bad = _mm_and_si128(_mm_shuffle_epi8(valid_low, low),
-                                      _mm_shuffle_epi8(valid_high, high));
+    const __m128i bad =
+        _mm_and_si128(_mm_shuffle_epi8(valid_low, low), _mm_shuffle_epi8(valid_high, high));
     if (_mm_movemask_epi8(_mm_cmpeq_epi8(bad, _mm_setzero_si128())) != 0xffff) break;
     const __m128i is_slash = _mm_cmpeq_epi8(in, slash);
-    const __m128i values =
-        _mm_add_epi8(in, _mm_shuffle_epi8(roll, _mm_add_epi8(is_slash, high)));
+    const __m128i values = _mm_add_epi8(in, _mm_shuffle_epi8(roll, _mm_add_epi8(is_slash, high)));
     const __m128i pairs = _mm_maddubs_epi16(values, pack_pairs);
     const __m128i quads = _mm_madd_epi16(pairs, pack_quads);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_shuffle_epi8(quads, order));

@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -87,29 +87,33 @@ absl::StatusOr<FileReadResult> ReadCertificateFile(
     absl::FunctionRef<bool(std::string_view der)> visit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot open ", path, ": ", ErrnoText(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path, ": ", ErrnoText(errno)));
   }
   FileCloser closer(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot stat ", path, ": ", ErrnoText(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot stat ", path, ": ", ErrnoText(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot read ", path, ": not a regular file"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": not a regular file"));
   }
   // Bytes appended after this point are left for the next run: the snapshot
   // keeps the result a pure function of the first `size` bytes.
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < offset) {
-    return absl::DataLossError(absl::StrCat(path, " is ", size, " bytes, shorter than the ",
-                                            offset, " already mapped; remove oracle.out to re-map"));
+    return absl::DataLossError(absl::StrCat(path, " is ", size, " bytes, shorter than the ", offset,
+                                            " already mapped; remove oracle.out to re-map"));
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   FileReadResult result;
   // One uninitialized buffer: a chunk plus the unfinished block carried over
   // from the previous chunk (at most one block, bounded by the scanners).
-  const size_t capacity = kReadChunkBytes + 2 * std::max(kMaxPemBlockBytes, kMaxDerCertificateBytes);
+  const size_t capacity =
+      kReadChunkBytes + 2 * std::max(kMaxPemBlockBytes, kMaxDerCertificateBytes);
   std::unique_ptr<char[]> buffer(new char[capacity]);
   size_t carried = 0;
   std::string der_scratch;

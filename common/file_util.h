@@ -11,9 +11,9 @@
 namespace ctmr {
 
 enum class Durability {
-  kSynced,     // survives a power loss once this returns
-  kUnsynced,   // atomic, but may be lost (never torn) on a power loss: for files
-               // nothing depends on, such as oracle.out.offsets
+  kSynced,    // survives a power loss once this returns
+  kUnsynced,  // atomic, but may be lost (never torn) on a power loss: for files
+              // nothing depends on, such as oracle.out.offsets
 };
 
 // Replaces `path` with `contents` so that a crash at any instant leaves either

@@ -15,9 +15,7 @@
 
 namespace ctmr {
 
-bool IsOracleFileName(const std::string& name) {
-  return absl::StartsWith(name, kOracleFileName);
-}
+bool IsOracleFileName(const std::string& name) { return absl::StartsWith(name, kOracleFileName); }
 
 absl::StatusOr<std::optional<DirectoryTally>> LoadOracle(const std::string& dir) {
   const std::string path = absl::StrCat(dir, "/", kOracleFileName);
@@ -39,7 +37,8 @@ absl::Status CommitOracle(const std::string& dir, const DirectoryTally& tally) {
   }
   RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", kOracleFileName), bytes));
   std::string text;
-  for (const FileOffset& f : tally.offsets()) absl::StrAppend(&text, f.offset(), "\t", f.name(), "\n");
+  for (const FileOffset& f : tally.offsets())
+    absl::StrAppend(&text, f.offset(), "\t", f.name(), "\n");
   return WriteFileAtomically(absl::StrCat(dir, "/", kOracleOffsetsFileName), text,
                              Durability::kUnsynced);
 }

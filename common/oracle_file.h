@@ -33,7 +33,8 @@ absl::Status CommitOracle(const std::string& dir, const DirectoryTally& tally);
 
 // Whether `dir` holds input the tally does not cover yet: a .pem or .cer file
 // that is new, or longer than its recorded offset.
-absl::StatusOr<bool> NeedsMapping(const std::string& dir, const std::optional<DirectoryTally>& tally);
+absl::StatusOr<bool> NeedsMapping(const std::string& dir,
+                                  const std::optional<DirectoryTally>& tally);
 
 }  // namespace ctmr
 

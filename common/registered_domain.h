@@ -66,7 +66,7 @@ class RegisteredDomainCache {
   const PublicSuffixList* list_;
   bool IsPublicSuffix(std::string_view suffix);
 
-  absl::flat_hash_map<Hash128, Entry> cache_;            // by FQDN
+  absl::flat_hash_map<Hash128, Entry> cache_;           // by FQDN
   absl::flat_hash_map<Hash128, bool> public_suffixes_;  // by suffix
   size_t psl_calls_ = 0;
 };

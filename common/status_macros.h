@@ -9,10 +9,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status ct_status_ = (expr);        \
-    if (!ct_status_.ok()) return ct_status_;   \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::absl::Status ct_status_ = (expr);      \
+    if (!ct_status_.ok()) return ct_status_; \
   } while (false)
 
 #define CT_STATUS_CONCAT_INNER(a, b) a##b

@@ -1,11 +1,11 @@
 // ct-coordinator: finds what needs mapping, reduces, writes the reports.
 //
 //   ct-coordinator reduce --data-dir ROOT --as-of YYYY-MM-DD [--out DIR] [--window-days N]
-#include <cstdio>
-#include <string>
+#include <glog/logging.h>
 
 #include <CLI/CLI.hpp>
-#include <glog/logging.h>
+#include <cstdio>
+#include <string>
 
 #include "common/civil_date.h"
 #include "coordinator/reduce_command.h"
@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
   reduce->add_option("--as-of", as_of, "count certificates active on this date (YYYY-MM-DD)")
       ->required();
   reduce->add_option("--out", options.out_dir, "report directory (default ROOT/reports)");
-  reduce->add_option("--window-days", options.window_days,
-                     "count only directories in [as-of, as-of + N)")
+  reduce
+      ->add_option("--window-days", options.window_days,
+                   "count only directories in [as-of, as-of + N)")
       ->check(CLI::NonNegativeNumber);
   reduce->add_option("--threads", options.threads, "map threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);

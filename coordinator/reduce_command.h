@@ -13,10 +13,10 @@ namespace ctmr {
 
 struct ReduceOptions {
   std::string data_dir;
-  int32_t as_of = 0;     // days since 1970-01-01
-  int window_days = 0;   // 0: every directory dated as_of or later is active
-  std::string out_dir;   // reports go here
-  int threads = 0;       // 0: one per core
+  int32_t as_of = 0;    // days since 1970-01-01
+  int window_days = 0;  // 0: every directory dated as_of or later is active
+  std::string out_dir;  // reports go here
+  int threads = 0;      // 0: one per core
 };
 
 // Returns the report that was written. Directories that fail to map are listed

@@ -5,7 +5,6 @@
 #include <array>
 #include <cerrno>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
@@ -46,17 +45,18 @@ absl::Status WriteDailyStats(const std::string& path, const Report& r) {
     rows[f[0]] = {f[1], f[2], f[3], f[4]};
   }
   for (const auto& [day, n] : r.stats.issued_per_day) {
-    auto [it, inserted] = rows.try_emplace(FormatDate(day), std::array<std::string, 4>{
-                                                                "NULL", "NULL", "NULL", "NULL"});
+    auto [it, inserted] = rows.try_emplace(
+        FormatDate(day), std::array<std::string, 4>{"NULL", "NULL", "NULL", "NULL"});
     it->second[0] = absl::StrCat(n);
   }
-  auto [it, inserted] =
-      rows.try_emplace(FormatDate(r.as_of), std::array<std::string, 4>{"0", "NULL", "NULL", "NULL"});
+  auto [it, inserted] = rows.try_emplace(FormatDate(r.as_of),
+                                         std::array<std::string, 4>{"0", "NULL", "NULL", "NULL"});
   it->second[1] = absl::StrCat(r.stats.totals.certs);
   it->second[2] = absl::StrCat(r.stats.totals.fqdns);
   it->second[3] = absl::StrCat(r.stats.totals.regdomains);
   std::string out = "date\tcerts_issued\tcerts_active\tfqdns_active\treg_domains_active\n";
-  for (const auto& [date, v] : rows) absl::StrAppend(&out, date, "\t", v[0], "\t", v[1], "\t", v[2], "\t", v[3], "\n");
+  for (const auto& [date, v] : rows)
+    absl::StrAppend(&out, date, "\t", v[0], "\t", v[1], "\t", v[2], "\t", v[3], "\n");
   return WriteFileAtomically(path, out);
 }
 
@@ -86,8 +86,7 @@ absl::Status WriteActiveByIssuer(const std::string& path, const Report& r) {
   for (const IssuerStats& s : r.stats.issuers) {
     mine.push_back(absl::StrCat(as_of, ",", CsvField(s.issuer_id), ",", CsvField(s.issuer_name),
                                 ",", CsvField(s.organization), ",", s.active.certs, ",",
-                                s.active.fqdns, ",", s.active.regdomains, ",",
-                                s.active.wildcards));
+                                s.active.fqdns, ",", s.active.regdomains, ",", s.active.wildcards));
   }
   std::string out = header + "\n";
   for (const auto& [date, rows] : blocks) {
@@ -131,18 +130,16 @@ std::string SummaryJson(const Report& r) {
   Json summary{
       {"as_of", FormatDate(r.as_of)},
       {"window_days", r.window_days},
-      {"directories",
-       Json{{"active", r.stats.active_directories},
-            {"mapped", r.mapped_directories},
-            {"failed", r.failed_directories}}},
+      {"directories", Json{{"active", r.stats.active_directories},
+                           {"mapped", r.mapped_directories},
+                           {"failed", r.failed_directories}}},
       {"totals", CountsJson(r.stats.totals)},
       {"issuers", std::move(issuers)},
       {"organizations", std::move(organizations)},
       {"issued_per_day", std::move(issued)},
-      {"errors",
-       Json{{"unparseable_blocks", r.stats.unparseable_blocks},
-            {"skipped_files", r.stats.skipped_files},
-            {"invalid_date_directories", r.invalid_date_directories}}},
+      {"errors", Json{{"unparseable_blocks", r.stats.unparseable_blocks},
+                      {"skipped_files", r.stats.skipped_files},
+                      {"invalid_date_directories", r.invalid_date_directories}}},
   };
   return summary.dump(2) + "\n";
 }

@@ -16,8 +16,8 @@ namespace ctmr {
 
 struct Report {
   int32_t as_of = 0;
-  int window_days = 0;  // 0: no window
-  uint64_t mapped_directories = 0;          // directories whose tally this run changed
+  int window_days = 0;              // 0: no window
+  uint64_t mapped_directories = 0;  // directories whose tally this run changed
   std::vector<std::string> failed_directories;
   std::vector<std::string> invalid_date_directories;
   ReduceStats stats;

@@ -73,21 +73,22 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
     const std::string_view issuer_id = IssuerIdOfFileName(name);
     auto it = builders.find(issuer_id);
     if (it == builders.end()) {
-      it = builders.emplace(std::string(issuer_id), IssuerTallyBuilder(std::string(issuer_id))).first;
+      it = builders.emplace(std::string(issuer_id), IssuerTallyBuilder(std::string(issuer_id)))
+               .first;
     }
     IssuerTallyBuilder& builder = it->second;
     const uint64_t start = offsets[name];
-    ASSIGN_OR_RETURN(FileReadResult read,
-                     ReadCertificateFile(absl::StrCat(dir, "/", name), start, *format,
-                                         [&](std::string_view der) {
-                                           if (!decoder.Decode(der, &view)) return false;
-                                           if (builder.Add(view, &domains)) {
-                                             ++stats.certificates;
-                                           } else {
-                                             ++stats.duplicates;
-                                           }
-                                           return true;
-                                         }));
+    ASSIGN_OR_RETURN(FileReadResult read, ReadCertificateFile(absl::StrCat(dir, "/", name), start,
+                                                              *format, [&](std::string_view der) {
+                                                                if (!decoder.Decode(der, &view))
+                                                                  return false;
+                                                                if (builder.Add(view, &domains)) {
+                                                                  ++stats.certificates;
+                                                                } else {
+                                                                  ++stats.duplicates;
+                                                                }
+                                                                return true;
+                                                              }));
     stats.bytes_read += read.end_offset - start;
     stats.unparseable_blocks += read.malformed_blocks;
     if (read.end_offset != start) changed = true;

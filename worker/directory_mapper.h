@@ -19,13 +19,13 @@
 namespace ctmr {
 
 struct MapStats {
-  bool committed = false;       // a new oracle.out was written
+  bool committed = false;  // a new oracle.out was written
   uint64_t bytes_read = 0;
-  uint64_t certificates = 0;    // new certificates counted
-  uint64_t duplicates = 0;      // blocks whose (issuer, serial) was already counted
+  uint64_t certificates = 0;  // new certificates counted
+  uint64_t duplicates = 0;    // blocks whose (issuer, serial) was already counted
   uint64_t unparseable_blocks = 0;
   uint64_t openssl_fallbacks = 0;
-  uint64_t skipped_files = 0;   // files that are neither .pem nor .cer
+  uint64_t skipped_files = 0;  // files that are neither .pem nor .cer
 };
 
 class DirectoryMapper {

@@ -1,13 +1,13 @@
 // ct-worker: the map step.
 //
 //   ct-worker map DIR ...    map each date directory in place, no coordinator
+#include <glog/logging.h>
+
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <glog/logging.h>
 
 #include "common/registered_domain.h"
 #include "worker/directory_mapper.h"

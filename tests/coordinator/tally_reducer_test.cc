@@ -39,10 +39,10 @@ TEST(TallyReducerTest, DistinctCountsAreUnionsAndCertsAreSums) {
   DirectoryTally d1, d2, expired;
   *d1.add_issuers() = MakeIssuer("R10", "Let's Encrypt", 3, {"a.com", "*.a.com", "b.com"},
                                  {"a.com", "b.com"}, {"*.a.com"}, 100);
-  *d1.add_issuers() = MakeIssuer("R11", "Let's Encrypt", 2, {"a.com", "c.com"}, {"a.com", "c.com"},
-                                 {}, 101);
-  *d2.add_issuers() = MakeIssuer("R10", "Let's Encrypt", 1, {"a.com", "d.com"}, {"a.com", "d.com"},
-                                 {}, 100);
+  *d1.add_issuers() =
+      MakeIssuer("R11", "Let's Encrypt", 2, {"a.com", "c.com"}, {"a.com", "c.com"}, {}, 101);
+  *d2.add_issuers() =
+      MakeIssuer("R10", "Let's Encrypt", 1, {"a.com", "d.com"}, {"a.com", "d.com"}, {}, 100);
   *d2.add_issuers() = MakeIssuer("WE1", "Google Trust Services", 4, {"a.com", "e.com"},
                                  {"a.com", "e.com"}, {}, 102);
   *expired.add_issuers() =

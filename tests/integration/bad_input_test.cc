@@ -37,16 +37,16 @@ TEST(BadInputTest, UnreadableFilesFailTheirDirectoriesOnly) {
   ::ctmr::testing::WriteFile(reference + "/2026-11-29/truncated.cer",
                              std::string("\x30\x82\x05", 3));
 
-  auto r = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of",
-                       "2026-11-26"});
+  auto r = RunCommand(
+      {BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", "2026-11-26"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("dangling.pem"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("folder.pem"), std::string::npos) << r.output;
   const Json summary = Json::parse(ReadFile(root + "/reports/summary.json"));
   EXPECT_EQ(summary["directories"]["failed"], Json::array({"2026-11-27", "2026-11-28"}));
 
-  auto ok = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference,
-                        "--as-of", "2026-11-26"});
+  auto ok = RunCommand(
+      {BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference, "--as-of", "2026-11-26"});
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
   const Json want = Json::parse(ReadFile(reference + "/reports/summary.json"));
   EXPECT_EQ(summary["totals"], want["totals"]);
@@ -59,8 +59,8 @@ TEST(BadInputTest, UnreadableFilesFailTheirDirectoriesOnly) {
   // Once the cause is gone, the directories count again.
   ::unlink((root + "/2026-11-27/dangling.pem").c_str());
   ::rmdir((root + "/2026-11-28/folder.pem").c_str());
-  auto again = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of",
-                           "2026-11-26"});
+  auto again = RunCommand(
+      {BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", "2026-11-26"});
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(Json::parse(ReadFile(root + "/reports/summary.json"))["directories"]["failed"].size(),
             0u);

@@ -2,10 +2,9 @@
 // DESIGN.md §3 and, independently of our code, the numbers it must give; the
 // real ct-coordinator and ct-worker binaries must reproduce them exactly.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -31,14 +30,15 @@ void Generate(const std::string& root, int certs, int seed, int window_days,
 }
 
 Json Reduce(const std::string& root, int window_days, int expected_exit = 0) {
-  auto r = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of",
-                       kAsOf, "--window-days", std::to_string(window_days)});
+  auto r = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", kAsOf,
+                       "--window-days", std::to_string(window_days)});
   EXPECT_EQ(r.exit_code, expected_exit) << r.output;
   return Json::parse(ReadFile(root + "/reports/summary.json"));
 }
 
 void ExpectCounts(const Json& want, const Json& got, const std::string& what) {
-  for (const char* key : {"certs_active", "fqdns_active", "regdomains_active", "wildcards_active"}) {
+  for (const char* key :
+       {"certs_active", "fqdns_active", "regdomains_active", "wildcards_active"}) {
     EXPECT_EQ(got.at(key), want.at(key)) << what << " " << key;
   }
 }

@@ -4,10 +4,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -48,12 +47,12 @@ TEST(MapCrashTest, KilledAtRandomMomentsThenFinishedGivesTheSameNumbers) {
   const std::string timing = tmp.path() + "/timing";
   ::ctmr::testing::CopyTree(full, timing);
   const auto t0 = std::chrono::steady_clock::now();
-  auto full_map = RunCommand({BinaryPath("ct-worker"), "map", timing + "/2026-12-01",
-                              timing + "/2026-12-02"});
+  auto full_map =
+      RunCommand({BinaryPath("ct-worker"), "map", timing + "/2026-12-01", timing + "/2026-12-02"});
   ASSERT_EQ(full_map.exit_code, 0) << full_map.output;
-  const auto map_micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count();
+  const auto map_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
 
   std::mt19937 rng(12345);
   const int kPieces = 25;
@@ -73,11 +72,11 @@ TEST(MapCrashTest, KilledAtRandomMomentsThenFinishedGivesTheSameNumbers) {
   }
   EXPECT_GE(killed, 20) << "the map finished before most kills; the test lost its teeth";
 
-  auto finish = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root,
-                            "--as-of", "2026-11-26"});
+  auto finish = RunCommand(
+      {BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", "2026-11-26"});
   ASSERT_EQ(finish.exit_code, 0) << finish.output;
-  auto reference = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", timing,
-                               "--as-of", "2026-11-26"});
+  auto reference = RunCommand(
+      {BinaryPath("ct-coordinator"), "reduce", "--data-dir", timing, "--as-of", "2026-11-26"});
   ASSERT_EQ(reference.exit_code, 0) << reference.output;
   nlohmann::json a = nlohmann::json::parse(ReadFile(root + "/reports/summary.json"));
   nlohmann::json b = nlohmann::json::parse(ReadFile(timing + "/reports/summary.json"));

@@ -70,7 +70,8 @@ TEST_F(DirectoryMapperTest, CountsRealPrecertificatesOncePerSerial) {
   uint64_t issued = 0;
   for (const DayCount& d : t.issuers(0).issued()) issued += d.certificates();
   EXPECT_EQ(issued, 512u);
-  EXPECT_EQ(ReadFile(dir_ + "/oracle.out.offsets"), std::to_string(2 * pem.size()) + "\tissuer.pem\n");
+  EXPECT_EQ(ReadFile(dir_ + "/oracle.out.offsets"),
+            std::to_string(2 * pem.size()) + "\tissuer.pem\n");
 }
 
 TEST_F(DirectoryMapperTest, SecondRunReadsOnlyNewBytes) {
