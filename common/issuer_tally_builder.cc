@@ -27,7 +27,7 @@ absl::StatusOr<IssuerTallyBuilder> IssuerTallyBuilder::FromTally(const IssuerTal
   return b;
 }
 
-bool IssuerTallyBuilder::Add(const CertificateView& cert, RegisteredDomainCache* domains) {
+bool IssuerTallyBuilder::Add(const CertificateView& cert) {
   if (!serials_.insert(HashBytes(cert.serial)).second) return false;
   ++issued_[DayOfUnixSeconds(cert.not_before)];
   // Prefer the issuer name of a final certificate: a precertificate may be
@@ -39,27 +39,27 @@ bool IssuerTallyBuilder::Add(const CertificateView& cert, RegisteredDomainCache*
     issuer_der_.assign(cert.issuer);
     name_from_precertificate_ = false;
   }
-  for (std::string_view name : cert.dns_names) AddName(name, domains);
+  for (std::string_view name : cert.dns_names) AddName(name);
   for (std::string_view name : cert.common_names) {
     // The CN nearly always repeats a SAN entry; the set would drop it anyway.
     if (std::find(cert.dns_names.begin(), cert.dns_names.end(), name) == cert.dns_names.end()) {
-      AddName(name, domains);
+      AddName(name);
     }
   }
   return true;
 }
 
-void IssuerTallyBuilder::AddName(std::string_view raw, RegisteredDomainCache* domains) {
+void IssuerTallyBuilder::AddName(std::string_view raw) {
   if (!NormalizeFqdn(raw, &name_scratch_)) return;
-  const Hash128 h = HashBytes(name_scratch_);
-  fqdns_.push_back(h);
-  if (IsWildcard(name_scratch_)) wildcards_.push_back(h);
-  if (std::optional<Hash128> domain = domains->Lookup(h, name_scratch_)) {
-    regdomains_.push_back(*domain);
-  }
+  // Kept as text until Finish: looking the registered domain up here would
+  // mean a hash table of every name, whose cache misses cost more than the
+  // sort that Finish does anyway.
+  pending_.push_back(PendingName{HashBytes(name_scratch_), names_.size()});
+  names_.append(name_scratch_);
+  names_.push_back('\0');
 }
 
-IssuerTally IssuerTallyBuilder::Finish() {
+IssuerTally IssuerTallyBuilder::Finish(RegisteredDomainCache* domains) {
   IssuerTally out;
   out.set_issuer_id(issuer_id_);
   if (!issuer_der_.empty()) {
@@ -83,14 +83,26 @@ IssuerTally IssuerTallyBuilder::Finish() {
   HashSet serials(serials_.begin(), serials_.end());
   SortUnique(&serials);
   out.set_serials(EncodeHashSet(serials));
-  auto finish_set = [](HashSet* fresh, HashSet* old, std::string* field) {
-    SortUnique(fresh);
-    MergeInto(*old, fresh);
-    *field = EncodeHashSet(*fresh);
-  };
-  finish_set(&fqdns_, &old_fqdns_, out.mutable_fqdns());
-  finish_set(&regdomains_, &old_regdomains_, out.mutable_regdomains());
-  finish_set(&wildcards_, &old_wildcards_, out.mutable_wildcards());
+  // Distinct new names, in hash order: that is already the FQDN set's order.
+  std::sort(pending_.begin(), pending_.end());
+  HashSet fqdns, regdomains, wildcards;
+  fqdns.reserve(pending_.size());
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (i > 0 && pending_[i].hash == pending_[i - 1].hash) continue;
+    const std::string_view name(names_.data() + pending_[i].offset);
+    fqdns.push_back(pending_[i].hash);
+    if (IsWildcard(name)) wildcards.push_back(pending_[i].hash);
+    if (std::optional<Hash128> domain = domains->RegisteredDomainHash(name)) {
+      regdomains.push_back(*domain);
+    }
+  }
+  SortUnique(&regdomains);
+  MergeInto(old_fqdns_, &fqdns);
+  MergeInto(old_regdomains_, &regdomains);
+  MergeInto(old_wildcards_, &wildcards);
+  out.set_fqdns(EncodeHashSet(fqdns));
+  out.set_regdomains(EncodeHashSet(regdomains));
+  out.set_wildcards(EncodeHashSet(wildcards));
   *this = IssuerTallyBuilder(issuer_id_);
   return out;
 }

@@ -32,16 +32,25 @@ class IssuerTallyBuilder {
   // Counts `cert` unless its serial was already counted (a copy from another
   // log, or the final certificate of a precertificate). Returns whether it
   // was new.
-  bool Add(const CertificateView& cert, RegisteredDomainCache* domains);
+  bool Add(const CertificateView& cert);
 
   uint64_t certificates() const { return serials_.size(); }
 
   // The finished tally: sets sorted and merged with the starting tally's.
-  // Leaves the builder empty.
-  IssuerTally Finish();
+  // Registered domains are looked up here, once per distinct new name, in
+  // `domains` (the task's cache). Leaves the builder empty.
+  IssuerTally Finish(RegisteredDomainCache* domains);
 
  private:
-  void AddName(std::string_view raw, RegisteredDomainCache* domains);
+  void AddName(std::string_view raw);
+
+  // A normalized name kept for Finish: its hash, and where its text (followed
+  // by a NUL, for libpsl) starts in names_.
+  struct PendingName {
+    Hash128 hash;
+    uint64_t offset;
+    bool operator<(const PendingName& o) const { return hash < o.hash; }
+  };
 
   std::string issuer_id_;
   std::string issuer_name_;
@@ -52,7 +61,8 @@ class IssuerTallyBuilder {
   absl::flat_hash_set<Hash128> serials_;
   absl::flat_hash_map<int32_t, uint64_t> issued_;
   HashSet old_fqdns_, old_regdomains_, old_wildcards_;  // sorted, from the start tally
-  HashSet fqdns_, regdomains_, wildcards_;              // unsorted, with duplicates
+  std::vector<PendingName> pending_;                    // every name occurrence, unsorted
+  std::string names_;                                   // their text, NUL-separated
   std::string name_scratch_;
 };
 

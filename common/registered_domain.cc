@@ -29,37 +29,36 @@ bool PublicSuffixList::IsPublicSuffix(const char* name) const {
   return psl_is_public_suffix(ctx_, name) != 0;
 }
 
-bool RegisteredDomainCache::IsPublicSuffix(std::string_view suffix) {
-  auto [it, inserted] = public_suffixes_.try_emplace(HashBytes(suffix), false);
-  if (inserted) {
-    ++psl_calls_;
-    // `suffix` ends where its FQDN's string does, so data() is NUL-terminated.
-    it->second = list_->IsPublicSuffix(suffix.data());
-  }
-  return it->second;
+bool RegisteredDomainCache::IsPublicSuffix(std::string_view suffix, bool remember) {
+  const Hash128 key = HashBytes(suffix);
+  if (auto it = public_suffixes_.find(key); it != public_suffixes_.end()) return it->second;
+  ++psl_calls_;
+  // `suffix` ends where its FQDN's string does, so data() is NUL-terminated.
+  const bool is_public = list_->IsPublicSuffix(suffix.data());
+  if (remember) public_suffixes_.emplace(key, is_public);
+  return is_public;
 }
 
-std::optional<Hash128> RegisteredDomainCache::Lookup(const Hash128& fqdn_hash,
-                                                     const std::string& fqdn) {
-  auto [it, inserted] = cache_.try_emplace(fqdn_hash, Entry{false, {}});
-  if (inserted) {
-    // psl_registrable_domain()'s walk: drop labels from the left until the
-    // rest is a public suffix; the registrable domain is the suffix one label
-    // longer, if any.
-    std::string_view domain = std::string_view(fqdn).substr(IsWildcard(fqdn) ? 2 : 0);
-    std::string_view registrable;
-    bool found = false;
-    while (!domain.empty() && domain[0] != '.' && !IsPublicSuffix(domain)) {
-      const size_t dot = domain.find('.');
-      if (dot == std::string_view::npos) break;
-      registrable = domain;
-      found = true;
-      domain.remove_prefix(dot + 1);
-    }
-    if (found) it->second = Entry{true, HashBytes(registrable)};
+std::optional<Hash128> RegisteredDomainCache::RegisteredDomainHash(std::string_view fqdn) {
+  // psl_registrable_domain()'s walk: drop labels from the left until the rest
+  // is a public suffix; the registrable domain is the suffix one label longer.
+  std::string_view domain = fqdn.substr(IsWildcard(fqdn) ? 2 : 0);
+  if (domain.empty() || domain[0] == '.') return std::nullopt;
+  const std::string_view name = domain;
+  std::string_view registrable;
+  bool found = false;
+  while (!IsPublicSuffix(domain, /*remember=*/domain.size() < name.size())) {
+    const size_t dot = domain.find('.');
+    if (dot == std::string_view::npos) break;
+    registrable = domain;
+    found = true;
+    domain.remove_prefix(dot + 1);
   }
-  if (!it->second.has_domain) return std::nullopt;
-  return it->second.domain;
+  if (!found) return std::nullopt;
+  // A registered domain is the parent of the names under it ("x.com" of
+  // "www.x.com"): keep its answer for them.
+  if (registrable.size() == name.size()) public_suffixes_.emplace(HashBytes(name), false);
+  return HashBytes(registrable);
 }
 
 }  // namespace ctmr

@@ -47,26 +47,29 @@ class RegisteredDomainCache {
  public:
   explicit RegisteredDomainCache(const PublicSuffixList* list) : list_(list) {}
 
-  // The hash of the registered domain of `fqdn`, whose own hash is
-  // `fqdn_hash`, or nullopt if it has none. Equal to hashing
+  // The hash of the registered domain of the normalized FQDN `fqdn` (a
+  // leading "*." is ignored), or nullopt if it has none; `fqdn` must be
+  // followed by a NUL byte in memory. Equal to hashing
   // PublicSuffixList::RegisteredDomain(fqdn): it runs the same left-to-right
-  // walk as psl_registrable_domain(), with each psl_is_public_suffix() answer
-  // cached, because the names of a day share their parents ("www.x.com" and
-  // "x.com" both ask about "x.com" and "com").
-  std::optional<Hash128> Lookup(const Hash128& fqdn_hash, const std::string& fqdn);
+  // walk as psl_registrable_domain(), asking psl_is_public_suffix() about
+  // each suffix in turn.
+  //
+  // What is cached is chosen for speed at millions of names per task: the
+  // answers for suffixes that are parents of the name asked about (shared by
+  // many names: "x.com" for "www.x.com", "com") and for names that are
+  // registered domains themselves. The answer for any other name is not kept:
+  // callers ask about each distinct name once (IssuerTallyBuilder de-duplicates
+  // before asking), and a table of every name would cost more in cache misses
+  // than libpsl costs.
+  std::optional<Hash128> RegisteredDomainHash(std::string_view fqdn);
 
   // Calls into libpsl so far.
   size_t psl_calls() const { return psl_calls_; }
 
  private:
-  struct Entry {
-    bool has_domain;
-    Hash128 domain;
-  };
-  const PublicSuffixList* list_;
-  bool IsPublicSuffix(std::string_view suffix);
+  bool IsPublicSuffix(std::string_view suffix, bool remember);
 
-  absl::flat_hash_map<Hash128, Entry> cache_;           // by FQDN
+  const PublicSuffixList* list_;
   absl::flat_hash_map<Hash128, bool> public_suffixes_;  // by suffix
   size_t psl_calls_ = 0;
 };

@@ -82,7 +82,7 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
                                                               *format, [&](std::string_view der) {
                                                                 if (!decoder.Decode(der, &view))
                                                                   return false;
-                                                                if (builder.Add(view, &domains)) {
+                                                                if (builder.Add(view)) {
                                                                   ++stats.certificates;
                                                                 } else {
                                                                   ++stats.duplicates;
@@ -104,7 +104,7 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
     f->set_name(name);
     f->set_offset(offset);
   }
-  for (auto& [id, builder] : builders) *out.add_issuers() = builder.Finish();
+  for (auto& [id, builder] : builders) *out.add_issuers() = builder.Finish(&domains);
   ErrorCounts* errors = out.mutable_errors();
   errors->set_unparseable_blocks(errors->unparseable_blocks() + stats.unparseable_blocks);
   errors->set_openssl_fallbacks(errors->openssl_fallbacks() + stats.openssl_fallbacks);
