@@ -78,9 +78,52 @@ __attribute__((target("ssse3"))) size_t DecodeBlocksSsse3(const uint8_t* src, si
   return done;
 }
 
-const bool kHaveSsse3 = __builtin_cpu_supports("ssse3");
+// The same with AVX2, 32 characters into 24 bytes; writes 32 bytes per block.
+__attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* src, size_t length,
+                                                        char* dst) {
+  const __m256i valid_low =
+      _mm256_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1a, 0x1b,
+                       0x1b, 0x1b, 0x1a, 0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                       0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a);
+  const __m256i valid_high =
+      _mm256_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10,
+                       0x10, 0x10, 0x10, 0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                       0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+  const __m256i roll = _mm256_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i nibble_mask = _mm256_set1_epi8(0x0f);
+  const __m256i slash = _mm256_set1_epi8('/');
+  const __m256i pack_pairs = _mm256_set1_epi32(0x01400140);
+  const __m256i pack_quads = _mm256_set1_epi32(0x00011000);
+  const __m256i order = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2,
+                                         1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  // Moves the two lanes' 12 bytes together.
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+  size_t done = 0;
+  while (length - done >= 32) {
+    const __m256i in = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + done));
+    const __m256i high = _mm256_and_si256(_mm256_srli_epi32(in, 4), nibble_mask);
+    const __m256i low = _mm256_and_si256(in, nibble_mask);
+    const __m256i bad = _mm256_and_si256(_mm256_shuffle_epi8(valid_low, low),
+                                         _mm256_shuffle_epi8(valid_high, high));
+    if (!_mm256_testz_si256(bad, bad)) break;
+    const __m256i is_slash = _mm256_cmpeq_epi8(in, slash);
+    const __m256i values =
+        _mm256_add_epi8(in, _mm256_shuffle_epi8(roll, _mm256_add_epi8(is_slash, high)));
+    const __m256i pairs = _mm256_maddubs_epi16(values, pack_pairs);
+    const __m256i quads = _mm256_madd_epi16(pairs, pack_quads);
+    const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(quads, order), lanes);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), packed);
+    dst += 24;
+    done += 32;
+  }
+  return done;
+}
 
-// Decodes into dst, which has room for text.size() / 4 * 3 + 16 bytes.
+const bool kHaveSsse3 = __builtin_cpu_supports("ssse3");
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+
+// Decodes into dst, which has room for text.size() / 4 * 3 + 32 bytes.
 // Returns the decoded length, or -1 when `text` is not base64.
 long DecodeInto(std::string_view text, char* dst_start) {
   char* dst = dst_start;
@@ -92,6 +135,11 @@ long DecodeInto(std::string_view text, char* dst_start) {
   while (p < end) {
     // Fast path: four alphabet characters in a row (PEM lines are 64 of them).
     if (quantum == 0) {
+      if (kHaveAvx2) {
+        const size_t n = DecodeBlocksAvx2(p, static_cast<size_t>(end - p), dst);
+        p += n;
+        dst += n / 4 * 3;
+      }
       if (kHaveSsse3) {
         const size_t n = DecodeBlocksSsse3(p, static_cast<size_t>(end - p), dst);
         p += n;
@@ -151,7 +199,7 @@ long DecodeInto(std::string_view text, char* dst_start) {
 
 bool DecodeBase64(std::string_view text, std::string* out) {
   const size_t start = out->size();
-  out->resize(start + text.size() / 4 * 3 + 16);
+  out->resize(start + text.size() / 4 * 3 + 32);
   const long n = DecodeInto(text, out->data() + start);
   if (n < 0) return false;
   out->resize(start + static_cast<size_t>(n));
@@ -159,7 +207,7 @@ bool DecodeBase64(std::string_view text, std::string* out) {
 }
 
 bool DecodeBase64Reusing(std::string_view text, std::string* buffer, std::string_view* decoded) {
-  const size_t need = text.size() / 4 * 3 + 16;
+  const size_t need = text.size() / 4 * 3 + 32;
   // Grow only: resize() zero-fills, which would cost as much as the decoding.
   if (buffer->size() < need) buffer->resize(std::max(need, 2 * buffer->size()));
   const long n = DecodeInto(text, buffer->data());

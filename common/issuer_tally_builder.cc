@@ -54,7 +54,8 @@ void IssuerTallyBuilder::AddName(std::string_view raw) {
   // Kept as text until Finish: looking the registered domain up here would
   // mean a hash table of every name, whose cache misses cost more than the
   // sort that Finish does anyway.
-  pending_.push_back(PendingName{HashBytes(name_scratch_), names_.size()});
+  pending_.push_back(
+      PendingName{HashBytes(name_scratch_), names_.size() << 16 | name_scratch_.size()});
   names_.append(name_scratch_);
   names_.push_back('\0');
 }
@@ -89,7 +90,8 @@ IssuerTally IssuerTallyBuilder::Finish(RegisteredDomainCache* domains) {
   fqdns.reserve(pending_.size());
   for (size_t i = 0; i < pending_.size(); ++i) {
     if (i > 0 && pending_[i].hash == pending_[i - 1].hash) continue;
-    const std::string_view name(names_.data() + pending_[i].offset);
+    const uint64_t at = pending_[i].offset_and_length;
+    const std::string_view name(names_.data() + (at >> 16), at & 0xffff);
     fqdns.push_back(pending_[i].hash);
     if (IsWildcard(name)) wildcards.push_back(pending_[i].hash);
     if (std::optional<Hash128> domain = domains->RegisteredDomainHash(name)) {

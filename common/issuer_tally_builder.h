@@ -45,10 +45,11 @@ class IssuerTallyBuilder {
   void AddName(std::string_view raw);
 
   // A normalized name kept for Finish: its hash, and where its text (followed
-  // by a NUL, for libpsl) starts in names_.
+  // by a NUL, for libpsl) is in names_: offset << 16 | length (names are at
+  // most 253 bytes), so that an entry stays 24 bytes for the sort.
   struct PendingName {
     Hash128 hash;
-    uint64_t offset;
+    uint64_t offset_and_length;
     bool operator<(const PendingName& o) const { return hash < o.hash; }
   };
 
