@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -43,34 +44,51 @@ TEST(MapCrashTest, KilledAtRandomMomentsThenFinishedGivesTheSameNumbers) {
   }
   ASSERT_EQ(dirs.size(), 2u);
 
-  // How long an uninterrupted map of everything takes, to spread the kills.
+  // The reference: one uninterrupted map of everything.
   const std::string timing = tmp.path() + "/timing";
   ::ctmr::testing::CopyTree(full, timing);
-  const auto t0 = std::chrono::steady_clock::now();
   auto full_map =
       RunCommand({BinaryPath("ct-worker"), "map", timing + "/2026-12-01", timing + "/2026-12-02"});
   ASSERT_EQ(full_map.exit_code, 0) << full_map.output;
-  const auto map_micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-          .count();
 
+  // Grow the files in kPieces appends; after each, start maps and kill them at
+  // a random moment within the time a map has been taking (learned from the
+  // maps that finished before their kill), until kKills kills have landed.
   std::mt19937 rng(12345);
   const int kPieces = 25;
+  const int kKills = 25;
+  double typical_micros = 20000;
   int killed = 0;
-  for (int piece = 1; piece <= kPieces; ++piece) {
-    for (size_t i = 0; i < files.size(); ++i) {
-      const size_t from = contents[i].size() * (piece - 1) / kPieces;
-      const size_t to = contents[i].size() * piece / kPieces;
-      ::ctmr::testing::AppendFile(files[i], contents[i].substr(from, to - from));
+  int piece = 0;
+  for (int attempt = 0; attempt < 400 && (killed < kKills || piece < kPieces); ++attempt) {
+    if (piece < kPieces && (attempt % 2 == 0 || killed >= kKills)) {
+      ++piece;
+      for (size_t i = 0; i < files.size(); ++i) {
+        const size_t from = contents[i].size() * (piece - 1) / kPieces;
+        const size_t to = contents[i].size() * piece / kPieces;
+        ::ctmr::testing::AppendFile(files[i], contents[i].substr(from, to - from));
+      }
     }
     std::vector<std::string> argv = {BinaryPath("ct-worker"), "map"};
     argv.insert(argv.end(), dirs.begin(), dirs.end());
+    const auto start = std::chrono::steady_clock::now();
     const pid_t pid = ::ctmr::testing::StartProcess(argv);
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (map_micros / 4 + 1000)));
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        static_cast<int64_t>(std::uniform_real_distribution<double>(0, typical_micros)(rng))));
     ::kill(pid, SIGKILL);
-    if (::ctmr::testing::WaitProcess(pid) == -SIGKILL) ++killed;
+    const int status = ::ctmr::testing::WaitProcess(pid);
+    const double elapsed =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    if (status == -SIGKILL) {
+      ++killed;
+      typical_micros *= 1.1;  // spread later kills over more of the run
+    } else {
+      ASSERT_EQ(status, 0);
+      typical_micros = 0.8 * std::min(typical_micros, elapsed);  // it finished: aim earlier
+    }
   }
-  EXPECT_GE(killed, 20) << "the map finished before most kills; the test lost its teeth";
+  EXPECT_GE(killed, kKills);
+  EXPECT_EQ(piece, kPieces);
 
   auto finish = RunCommand(
       {BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", "2026-11-26"});
