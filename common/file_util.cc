@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -34,7 +35,10 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
                                  Durability durability) {
   const bool sync = durability == Durability::kSynced;
-  const std::string tmp = path + ".tmp";
+  // A name of its own per writer: two processes committing the same file (a
+  // stalled worker and the one its task went to) must not write one temp file.
+  static std::atomic<uint64_t> sequence{0};
+  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", sequence.fetch_add(1));
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
   size_t written = 0;
@@ -44,6 +48,7 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
+      ::unlink(tmp.c_str());
       return ErrnoStatus(err, "cannot write", tmp);
     }
     written += static_cast<size_t>(n);
@@ -54,7 +59,11 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
     return ErrnoStatus(err, "cannot fsync", tmp);
   }
   if (::close(fd) != 0) return ErrnoStatus(errno, "cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus(errno, "cannot rename", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "cannot rename", tmp);
+  }
   if (!sync) return absl::OkStatus();
   const std::string dir = DirectoryOf(path);
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -17,7 +17,7 @@ enum class Durability {
 };
 
 // Replaces `path` with `contents` so that a crash at any instant leaves either
-// the old file or the new one: writes "<path>.tmp", fsyncs it, renames it over
+// the old file or the new one: writes "<path>.tmp.<pid>.<n>", fsyncs it, renames it over
 // `path`, and fsyncs the directory so the rename itself is durable.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
                                  Durability durability = Durability::kSynced);

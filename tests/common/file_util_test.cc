@@ -80,7 +80,7 @@ TEST_F(FileUtilTest, ReplacesByRenameNotInPlace) {
   EXPECT_EQ(*ReadFileToString(path), "new tally, longer");
 }
 
-TEST_F(FileUtilTest, OverwritesAStaleTempFileFromACrash) {
+TEST_F(FileUtilTest, IgnoresAStaleTempFileFromACrash) {
   const std::string path = dir_ + "/oracle.out";
   ASSERT_TRUE(WriteFileAtomically(path, "committed").ok());
   {
@@ -92,7 +92,8 @@ TEST_F(FileUtilTest, OverwritesAStaleTempFileFromACrash) {
   }
   ASSERT_TRUE(WriteFileAtomically(path, "next").ok());
   EXPECT_EQ(*ReadFileToString(path), "next");
-  EXPECT_EQ(List(), std::vector<std::string>{"oracle.out"});
+  // Each writer has a temp file of its own; a crashed writer's is left alone.
+  EXPECT_EQ(List(), (std::vector<std::string>{"oracle.out", "oracle.out.tmp"}));
 }
 
 TEST_F(FileUtilTest, BinaryAndLargeContents) {
@@ -123,13 +124,13 @@ TEST_F(FileUtilTest, WriteIntoMissingDirectoryFailsAndNamesTheFile) {
   EXPECT_NE(status.message().find(path), std::string::npos) << status;
 }
 
-TEST_F(FileUtilTest, FailedWriteKeepsTheOldFile) {
-  // The temp file cannot be created where a directory of that name stands.
-  ASSERT_TRUE(WriteFileAtomically(dir_ + "/keep", "old").ok());
-  ASSERT_EQ(::mkdir((dir_ + "/keep.tmp").c_str(), 0755), 0);
+TEST_F(FileUtilTest, FailedRenameLeavesTheTargetAndNoTempFile) {
+  // A non-empty directory cannot be renamed over.
+  ASSERT_EQ(::mkdir((dir_ + "/keep").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/keep/inside", "old").ok());
   EXPECT_FALSE(WriteFileAtomically(dir_ + "/keep", "new").ok());
-  EXPECT_EQ(*ReadFileToString(dir_ + "/keep"), "old");
-  ASSERT_EQ(::rmdir((dir_ + "/keep.tmp").c_str()), 0);
+  EXPECT_EQ(*ReadFileToString(dir_ + "/keep/inside"), "old");
+  EXPECT_EQ(List(), std::vector<std::string>{"keep"});
 }
 
 TEST_F(FileUtilTest, ReadMissingFileIsNotFound) {
