@@ -52,6 +52,61 @@ absl::Status TallyReducer::Add(const DirectoryTally& tally, bool active) {
   return absl::OkStatus();
 }
 
+absl::Status TallyReducer::AddPartial(const ReduceTally& partial) {
+  stats_.unparseable_blocks += partial.errors().unparseable_blocks();
+  stats_.skipped_files += partial.errors().skipped_files();
+  stats_.active_directories += partial.active_directories();
+  for (const IssuerTally& t : partial.issuers()) {
+    NoteIssuerName(t);
+    for (const DayCount& d : t.issued()) {
+      stats_.issued_per_day[d.day()] += d.certificates();
+      stats_.issued_per_day_by_issuer[{d.day(), t.issuer_id()}] += d.certificates();
+    }
+    IssuerSets& s = issuers_[t.issuer_id()];
+    s.certs += t.active_certificates();
+    ASSIGN_OR_RETURN(HashSet fqdns, DecodeHashSet(t.fqdns()));
+    ASSIGN_OR_RETURN(HashSet regdomains, DecodeHashSet(t.regdomains()));
+    ASSIGN_OR_RETURN(HashSet wildcards, DecodeHashSet(t.wildcards()));
+    s.fqdns.insert(s.fqdns.end(), fqdns.begin(), fqdns.end());
+    s.regdomains.insert(s.regdomains.end(), regdomains.begin(), regdomains.end());
+    s.wildcards.insert(s.wildcards.end(), wildcards.begin(), wildcards.end());
+  }
+  return absl::OkStatus();
+}
+
+ReduceTally TallyReducer::FinishPartial() {
+  ReduceTally out;
+  out.set_active_directories(stats_.active_directories);
+  out.mutable_errors()->set_unparseable_blocks(stats_.unparseable_blocks);
+  out.mutable_errors()->set_skipped_files(stats_.skipped_files);
+  std::map<std::string, std::vector<std::pair<int32_t, uint64_t>>> issued;
+  for (const auto& [key, n] : stats_.issued_per_day_by_issuer) {
+    issued[key.second].emplace_back(key.first, n);
+  }
+  for (auto& [id, s] : issuers_) {
+    IssuerTally* t = out.add_issuers();
+    t->set_issuer_id(id);
+    t->set_issuer_name(s.name);
+    t->set_organization(s.organization);
+    t->set_name_from_precertificate(s.name_from_precertificate);
+    for (const auto& [day, n] : issued[id]) {
+      DayCount* d = t->add_issued();
+      d->set_day(day);
+      d->set_certificates(n);
+    }
+    t->set_active_certificates(s.certs);
+    SortUnique(&s.fqdns);
+    SortUnique(&s.regdomains);
+    SortUnique(&s.wildcards);
+    t->set_fqdns(EncodeHashSet(s.fqdns));
+    t->set_regdomains(EncodeHashSet(s.regdomains));
+    t->set_wildcards(EncodeHashSet(s.wildcards));
+  }
+  issuers_.clear();
+  stats_ = ReduceStats();
+  return out;
+}
+
 ReduceStats TallyReducer::Finish() {
   struct OrgSets {
     uint64_t certs = 0;

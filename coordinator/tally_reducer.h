@@ -55,6 +55,14 @@ class TallyReducer {
   // (its date is in the window). DataLoss if a stored set is corrupt.
   absl::Status Add(const DirectoryTally& tally, bool active);
 
+  // Adds a partial reduce (a merge task's output): the tree reduce merges
+  // partials of partials, and the result equals adding every directory here.
+  absl::Status AddPartial(const ReduceTally& partial);
+
+  // What was added so far as one partial reduce, to hand up the tree.
+  // Leaves the reducer empty.
+  ReduceTally FinishPartial();
+
   ReduceStats Finish();
 
  private:
