@@ -4,3 +4,8 @@ ct_cc_library(NAME ct_common
        issuer_tally_builder.cc oracle_file.cc pem_scanner.cc registered_domain.cc
   DEPS ct_x509 tally_proto PkgConfig::PSL PkgConfig::XXHASH absl::flat_hash_map
        absl::flat_hash_set absl::status absl::statusor absl::strings absl::function_ref)
+
+# ZeroMQ plumbing shared by ct-coordinator and ct-worker.
+find_package(cppzmq REQUIRED)
+ct_cc_library(NAME ct_zmq SRCS zmq_util.cc
+  DEPS ct_common cppzmq absl::status absl::statusor absl::strings)
