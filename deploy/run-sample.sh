@@ -24,5 +24,8 @@ print(f"  as of {s['as_of']}: {t['certs_active']} active certificates, {t['fqdns
 for o in s["organizations"]:
     print(f"  {o['organization']:<40} {o['certs_active']:>8} certs {o['fqdns_active']:>8} FQDNs")
 print(f"  unparseable blocks: {s['errors']['unparseable_blocks']}")
+a = json.load(open("sample/known-answers.json"))
+same = a["totals"] == {k: t[k] for k in a["totals"]}
+print(f"  ct-gen's independently computed answers {'match' if same else 'DO NOT match'} these totals")
 PY
 echo "reports: $(pwd)/sample/ct-data/reports"

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,16 @@ CommandResult RunCommand(const std::vector<std::string>& argv);
 
 // Starts argv without waiting; stdout and stderr go to /dev/null.
 pid_t StartProcess(const std::vector<std::string>& argv);
+// Starts argv without waiting; stdout and stderr are appended to `log_path`.
+pid_t StartProcessLogged(const std::vector<std::string>& argv, const std::string& log_path);
 // Waits for `pid`; returns its exit code or -signal.
 int WaitProcess(pid_t pid);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreeLoopbackPort();
+
+// Polls `predicate` every 20 ms until it holds or `seconds` pass.
+bool WaitFor(double seconds, const std::function<bool()>& predicate);
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& contents);
