@@ -1,16 +1,21 @@
 // ct-worker: the map step.
 //
-//   ct-worker map DIR ...    map each date directory in place, no coordinator
+//   ct-worker map DIR ...                        map each date directory in place, no coordinator
+//   ct-worker --connect ENDPOINT [--threads N]   serve a coordinator's map and merge tasks
 #include <glog/logging.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/registered_domain.h"
+#include "common/zmq_util.h"
 #include "worker/directory_mapper.h"
+#include "worker/task_runner.h"
+#include "worker/zmq_worker.h"
 
 namespace {
 
@@ -48,13 +53,87 @@ int RunMap(const std::vector<std::string>& dirs, bool openssl_only) {
   return exit_code;
 }
 
+struct ConnectFlags {
+  std::string endpoint;
+  unsigned threads = 0;  // 0: one per core
+  int heartbeat_ms = 1000;
+  int liveness = 3;
+  int reconnect_ms = 1000;
+  std::string curve_server_key;
+  std::string curve_secret_key;
+};
+
+int RunConnected(const ConnectFlags& flags) {
+  ctmr::ZmqWorkerOptions options;
+  options.endpoint = flags.endpoint;
+  options.threads =
+      flags.threads > 0 ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
+  options.worker_name = ctmr::DefaultWorkerName();
+  options.heartbeat = std::chrono::milliseconds(flags.heartbeat_ms);
+  options.liveness = flags.liveness;
+  options.reconnect_min = std::chrono::milliseconds(flags.reconnect_ms);
+  options.reconnect_max = std::max(options.reconnect_min, std::chrono::milliseconds(32000));
+  if (!flags.curve_server_key.empty()) {
+    absl::StatusOr<ctmr::CurveKeyPair> server = ctmr::ReadKeyFile(flags.curve_server_key, true);
+    absl::StatusOr<ctmr::CurveKeyPair> client = ctmr::ReadKeyFile(flags.curve_secret_key, false);
+    for (const absl::Status& s : {server.status(), client.status()}) {
+      if (!s.ok()) {
+        std::fprintf(stderr, "ct-worker: %s\n", std::string(s.message()).c_str());
+        return 1;
+      }
+    }
+    options.curve_server_key = server->public_key;
+    options.curve_client = *client;
+  }
+  absl::StatusOr<std::unique_ptr<ctmr::PublicSuffixList>> suffixes =
+      ctmr::PublicSuffixList::LoadLatest();
+  if (!suffixes.ok()) {
+    std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
+    return 1;
+  }
+  const ctmr::PublicSuffixList* psl = suffixes->get();
+  ctmr::ZmqWorker worker(options, [psl](const ctmr::Envelope& task) {
+    return task.has_map_task() ? ctmr::RunMapTask(task.map_task(), psl)
+                               : ctmr::RunMergeTask(task.merge_task());
+  });
+  ctmr::StopOnSignals(&worker);
+  const absl::Status status = worker.Run();
+  if (!status.ok()) {
+    std::fprintf(stderr, "ct-worker: %s\n", std::string(status.message()).c_str());
+    return absl::IsInvalidArgument(status) ? 2 : 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"ct-worker: map CT certificate directories into per-issuer tallies"};
-  app.require_subcommand(1);
+  app.require_subcommand(-1);  // at most one: `map`, or none with --connect
+  ConnectFlags connect;
+  CLI::Option* connect_opt = app.add_option(
+      "--connect", connect.endpoint, "serve the coordinator at ENDPOINT (e.g. tcp://host:5555)");
+  app.add_option("--threads", connect.threads, "tasks run at once (default: one per core)")
+      ->check(CLI::Range(1u, 4096u));
+  app.add_option("--heartbeat-ms", connect.heartbeat_ms, "heartbeat interval (default 1000)")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--liveness", connect.liveness,
+                 "heartbeat intervals of silence before reconnecting (default 3)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--reconnect-ms", connect.reconnect_ms,
+                 "first reconnection delay, doubling up to 32 s (default 1000)")
+      ->check(CLI::Range(1, 3600000));
+  CLI::Option* server_key =
+      app.add_option("--curve-server-key", connect.curve_server_key,
+                     "coordinator's CURVE public key file (.pub): encrypt the connection")
+          ->check(CLI::ExistingFile);
+  CLI::Option* secret_key = app.add_option("--curve-secret-key", connect.curve_secret_key,
+                                           "this worker's CURVE key file (.key)")
+                                ->check(CLI::ExistingFile);
+  server_key->needs(secret_key);
+  secret_key->needs(server_key);
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
   map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)")->required();
@@ -67,6 +146,15 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (map->parsed()) return RunMap(dirs, openssl_only);
+  if (map->parsed()) {
+    if (connect_opt->count() > 0) {
+      std::fprintf(stderr, "ct-worker: --connect cannot be combined with map\n");
+      return 2;
+    }
+    return RunMap(dirs, openssl_only);
+  }
+  if (connect_opt->count() > 0) return RunConnected(connect);
+  std::fprintf(stderr, "ct-worker: give a subcommand (map) or --connect ENDPOINT\n%s",
+               app.help().c_str());
   return 2;
 }
