@@ -1,6 +1,8 @@
 // ct-coordinator: finds what needs mapping, reduces, writes the reports.
 //
 //   ct-coordinator reduce --data-dir ROOT --as-of YYYY-MM-DD [--out DIR] [--window-days N]
+//   ct-coordinator run --data-dir ROOT [--as-of D] [--bind E] [--local-workers N] [--once] ...
+//   ct-coordinator keygen --out PREFIX
 #include <glog/logging.h>
 
 #include <CLI/CLI.hpp>
@@ -8,7 +10,9 @@
 #include <string>
 
 #include "common/civil_date.h"
+#include "common/zmq_util.h"
 #include "coordinator/reduce_command.h"
+#include "coordinator/run_command.h"
 
 namespace {
 
@@ -55,6 +59,47 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   reduce->add_option("--threads", options.threads, "map threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
+  ctmr::RunOptions run_options;
+  std::string run_as_of;
+  CLI::App* run = app.add_subcommand(
+      "run", "serve ct-worker processes: map what is stale, tree-reduce, write the reports");
+  run->add_option("--data-dir", run_options.data_dir, "data root (shared with the workers)")
+      ->required();
+  run->add_option("--as-of", run_as_of, "count certificates active on this date (default: today)");
+  run->add_option("--window-days", run_options.window_days,
+                  "count only directories in [as-of, as-of + N)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--bind", run_options.bind,
+                  "ROUTER endpoint (default ipc://ROOT/state/coordinator.ipc)");
+  run->add_option("--local-workers", run_options.local_workers,
+                  "start N ct-worker processes on this machine")
+      ->check(CLI::NonNegativeNumber);
+  run->add_flag("--once", run_options.once, "one cycle, then exit (1 if a directory failed)");
+  run->add_option("--out", run_options.out_dir, "report directory (default ROOT/reports)");
+  run->add_option("--interval", run_options.interval_s, "seconds between cycles (default 300)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--lease", run_options.lease_s,
+                  "seconds a task may run without a heartbeat naming it (default 600)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--max-attempts", run_options.max_attempts,
+                  "tries before a directory is failed (default 3)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--fan-in", run_options.fan_in, "tallies per merge task (default 16)")
+      ->check(CLI::Range(2, 1 << 20));
+  run->add_option("--heartbeat-ms", run_options.heartbeat_ms,
+                  "heartbeat interval; 3 missed = dead (default 1000)")
+      ->check(CLI::Range(10, 3'600'000));
+  run->add_option("--curve-secret-key", run_options.curve_secret_key,
+                  "the coordinator's .key file: CURVE encryption and authentication");
+  run->add_option("--authorized-keys", run_options.authorized_keys,
+                  "folder of the workers' .pub files (with --curve-secret-key)");
+  run->add_flag("--insecure", run_options.insecure, "allow a non-loopback --bind without CURVE");
+
+  std::string key_prefix;
+  CLI::App* keygen =
+      app.add_subcommand("keygen", "make a CURVE key pair: PREFIX.key (secret) and PREFIX.pub");
+  keygen->add_option("--out", key_prefix, "path prefix of the two files")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,6 +116,33 @@ int main(int argc, char** argv) {
     options.as_of = *day;
     if (options.out_dir.empty()) options.out_dir = options.data_dir + "/reports";
     return Reduce(options);
+  }
+  if (run->parsed()) {
+    if (!run_as_of.empty()) {
+      const std::optional<int32_t> day = ctmr::ParseDate(run_as_of);
+      if (!day.has_value()) {
+        std::fprintf(stderr, "ct-coordinator: --as-of %s is not a date (YYYY-MM-DD)\n",
+                     run_as_of.c_str());
+        return 2;
+      }
+      run_options.as_of = *day;
+    }
+    const absl::Status usage = ctmr::PrepareRunOptions(run_options);
+    if (!usage.ok()) {
+      std::fprintf(stderr, "ct-coordinator: %s\n", std::string(usage.message()).c_str());
+      return 2;
+    }
+    return ctmr::RunCoordinator(run_options);
+  }
+  if (keygen->parsed()) {
+    absl::StatusOr<ctmr::CurveKeyPair> pair = ctmr::GenerateKeyFiles(key_prefix);
+    if (!pair.ok()) {
+      std::fprintf(stderr, "ct-coordinator: %s\n", std::string(pair.status().message()).c_str());
+      return 1;
+    }
+    std::printf("wrote %s.key (secret, keep it) and %s.pub (public %s)\n", key_prefix.c_str(),
+                key_prefix.c_str(), pair->public_key.c_str());
+    return 0;
   }
   return 2;
 }

@@ -1,0 +1,658 @@
+#include "coordinator/run_command.h"
+
+#include <fcntl.h>
+#include <glog/logging.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/civil_date.h"
+#include "common/file_util.h"
+#include "common/oracle_file.h"
+#include "common/zmq_util.h"
+#include "coordinator/data_root.h"
+#include "coordinator/reports.h"
+#include "coordinator/run_state.h"
+#include "coordinator/scheduler.h"
+#include "coordinator/tally_reducer.h"
+#include "coordinator/zap_authenticator.h"
+
+namespace ctmr {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Progress on a terminal as one rewritten line; plain log lines otherwise.
+class Progress {
+ public:
+  Progress() : tty_(::isatty(STDERR_FILENO) == 1) {}
+  bool tty() const { return tty_; }
+  void Line(const std::string& text) {
+    if (!tty_) return;
+    std::fprintf(stderr, "\r%-100s", text.c_str());
+    shown_ = true;
+  }
+  // Ends the rewritten line before a log line or at the end of a phase.
+  void Break() {
+    if (shown_) std::fputc('\n', stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool shown_ = false;
+};
+
+class Coordinator {
+ public:
+  explicit Coordinator(const RunOptions& options)
+      : options_(options),
+        scheduler_(SchedulerOptions{static_cast<int64_t>(options.lease_s * 1000),
+                                    options.heartbeat_ms, 3, options.max_attempts}) {}
+  ~Coordinator() { Shutdown(); }
+
+  absl::Status Setup();
+  int Serve();
+
+ private:
+  struct CycleResult {
+    bool ok = true;  // reports written
+    bool any_failed = false;
+  };
+  CycleResult RunCycle();
+  // Runs the queued tasks to completion (or until a stop signal). False when stopped.
+  bool Drain(const std::string& phase, size_t total);
+  // One round: receive, tick, dispatch, heartbeats, children.
+  void Pump(int64_t timeout_ms);
+  void Handle(const std::string& routing_id, const Envelope& envelope);
+  bool Send(const std::string& routing_id, const Envelope& body);
+  void StartLocalWorkers();
+  void CheckChildren();
+  void Shutdown();
+
+  const RunOptions& options_;
+  zmq::context_t context_;
+  std::optional<ZapAuthenticator> zap_;
+  std::optional<zmq::socket_t> router_;
+  std::string connect_endpoint_;  // what local workers connect to
+  std::vector<std::string> worker_curve_args_;
+  Scheduler scheduler_;
+  std::vector<pid_t> children_;
+  int64_t last_heartbeat_ms_ = 0;
+  int lock_fd_ = -1;
+  Progress progress_;
+  bool shut_down_ = false;
+  bool fatal_ = false;  // cannot go on (every local worker died)
+};
+
+absl::Status Coordinator::Setup() {
+  const std::string state_dir = options_.data_dir + "/state";
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", state_dir, ": ", ec.message()));
+  // One coordinator per data root.
+  const std::string lock = state_dir + "/coordinator.lock";
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("another ct-coordinator run holds ", lock, " (or it cannot be opened)"));
+  }
+
+  const bool curve = !options_.curve_secret_key.empty();
+  std::optional<CurveKeyPair> server;
+  if (curve) {
+    absl::StatusOr<CurveKeyPair> pair = ReadKeyFile(options_.curve_secret_key, false);
+    if (!pair.ok()) return pair.status();
+    server = *pair;
+    absl::StatusOr<std::set<std::string>> keys = LoadAuthorizedKeys(options_.authorized_keys);
+    if (!keys.ok()) return keys.status();
+    if (options_.local_workers > 0) {
+      // Local workers get a key of their own, authorized for this run only.
+      const std::string prefix = state_dir + "/local-worker";
+      absl::StatusOr<CurveKeyPair> local = GenerateKeyFiles(prefix);
+      if (!local.ok()) return local.status();
+      keys->insert(local->public_key);
+      const std::string server_pub = state_dir + "/coordinator-server.pub";
+      absl::Status written =
+          WriteFileAtomically(server_pub, absl::StrCat("public ", server->public_key, "\n"));
+      if (!written.ok()) return written;
+      worker_curve_args_ = {"--curve-server-key", server_pub, "--curve-secret-key",
+                            prefix + ".key"};
+    }
+    zap_.emplace(context_, *keys);
+    absl::Status started = zap_->Start();
+    if (!started.ok()) return started;
+  }
+
+  try {
+    router_.emplace(context_, zmq::socket_type::router);
+    SetCommonOptions(*router_);
+    router_->set(zmq::sockopt::router_mandatory, 1);
+    if (curve) {
+      router_->set(zmq::sockopt::curve_server, 1);
+      router_->set(zmq::sockopt::curve_secretkey, server->secret_key);
+      router_->set(zmq::sockopt::zap_domain, std::string(kZapDomain));
+    }
+    router_->bind(options_.bind);
+    connect_endpoint_ = router_->get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot bind ", options_.bind, ": ", e.what()));
+  }
+  // A wildcard bind is reached locally through the loopback address.
+  connect_endpoint_ = absl::StrReplaceAll(
+      connect_endpoint_, {{"tcp://0.0.0.0:", "tcp://127.0.0.1:"}, {"tcp://[::]:", "tcp://[::1]:"}});
+  LOG(INFO) << "bound " << options_.bind << (curve ? " (CURVE)" : "")
+            << "; local workers connect to " << connect_endpoint_;
+
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  StartLocalWorkers();
+  return absl::OkStatus();
+}
+
+void Coordinator::StartLocalWorkers() {
+  if (options_.local_workers <= 0) return;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string worker = (self.parent_path() / "ct-worker").string();
+  std::vector<std::string> args = {worker, "--connect", connect_endpoint_, "--heartbeat-ms",
+                                   std::to_string(options_.heartbeat_ms)};
+  args.insert(args.end(), worker_curve_args_.begin(), worker_curve_args_.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  for (int i = 0; i < options_.local_workers; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // Dies with the coordinator, even if it is killed.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(1);
+      ::execv(argv[0], argv.data());
+      std::fprintf(stderr, "ct-coordinator: cannot run %s: %s\n", argv[0],
+                   ErrnoText(errno).c_str());
+      ::_exit(127);
+    }
+    if (pid < 0) {
+      LOG(ERROR) << "cannot start a local worker: " << ErrnoText(errno);
+      continue;
+    }
+    children_.push_back(pid);
+  }
+  LOG(INFO) << "started " << children_.size() << " local workers (" << worker << ")";
+}
+
+void Coordinator::CheckChildren() {
+  for (auto it = children_.begin(); it != children_.end();) {
+    int status = 0;
+    if (::waitpid(*it, &status, WNOHANG) == *it) {
+      progress_.Break();
+      LOG(WARNING) << "local worker " << *it << " exited ("
+                   << (WIFEXITED(status) ? absl::StrCat("status ", WEXITSTATUS(status))
+                                         : absl::StrCat("signal ", WTERMSIG(status)))
+                   << ")";
+      it = children_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool Coordinator::Send(const std::string& routing_id, const Envelope& body) {
+  try {
+    if (!router_->send(zmq::buffer(routing_id),
+                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    router_->send(EncodeEnvelope(body), zmq::send_flags::dontwait);
+    return true;
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) LOG(WARNING) << "send failed: " << e.what();
+    return false;
+  }
+}
+
+void Coordinator::Handle(const std::string& routing_id, const Envelope& e) {
+  const int64_t now = NowMs();
+  switch (e.body_case()) {
+    case Envelope::kReady:
+      progress_.Break();
+      scheduler_.OnReady(routing_id, e.ready(), now);
+      break;
+    case Envelope::kHeartbeat:
+      scheduler_.OnHeartbeat(routing_id, e.heartbeat(), now);
+      break;
+    case Envelope::kResult: {
+      const ResultOutcome outcome = scheduler_.OnResult(routing_id, e.result(), now);
+      if (outcome != ResultOutcome::kCommitted) progress_.Break();
+      break;
+    }
+    case Envelope::kShutdown:
+      scheduler_.Forget(routing_id);
+      break;
+    default:
+      scheduler_.Touch(routing_id, now);
+      LOG(WARNING) << "unexpected message " << e.body_case() << " from "
+                   << WorkerLabel(routing_id, "");
+  }
+}
+
+void Coordinator::Pump(int64_t timeout_ms) {
+  zmq::pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
+  try {
+    zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  for (int n = 0; n < 1000 && (item.revents & ZMQ_POLLIN); ++n) {
+    std::vector<zmq::message_t> frames;
+    try {
+      do {
+        frames.emplace_back();
+        if (!router_->recv(frames.back(), zmq::recv_flags::dontwait)) {
+          frames.pop_back();
+          break;
+        }
+      } while (frames.back().more());
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    if (frames.empty()) break;
+    if (frames.size() < 2) continue;
+    const std::string routing_id = frames.front().to_string();
+    std::optional<Envelope> envelope = DecodeEnvelope(frames.back());
+    if (!envelope.has_value()) {
+      LOG(WARNING) << "dropped an undecodable message from " << WorkerLabel(routing_id, "");
+      continue;
+    }
+    Handle(routing_id, *envelope);
+  }
+  const int64_t now = NowMs();
+  for (const Outgoing& o : scheduler_.OnTick(now)) Send(o.routing_id, o.body);
+  for (const Outgoing& o : scheduler_.Dispatch(now)) {
+    if (!Send(o.routing_id, o.body)) {
+      progress_.Break();
+      LOG(WARNING) << "cannot reach " << WorkerLabel(o.routing_id, "") << "; forgetting it";
+      scheduler_.Forget(o.routing_id);
+    }
+  }
+  if (now - last_heartbeat_ms_ >= options_.heartbeat_ms) {
+    last_heartbeat_ms_ = now;
+    Envelope hb;
+    hb.mutable_heartbeat();
+    std::vector<std::string> gone;
+    for (const auto& [id, w] : scheduler_.workers()) {
+      if (!Send(id, hb)) gone.push_back(id);
+    }
+    for (const std::string& id : gone) scheduler_.Forget(id);
+    CheckChildren();
+  }
+}
+
+bool Coordinator::Drain(const std::string& phase, size_t total) {
+  while (!scheduler_.Idle()) {
+    if (g_stop) return false;
+    if (options_.local_workers > 0 && children_.empty() && scheduler_.workers().empty()) {
+      progress_.Break();
+      LOG(ERROR) << "every local worker exited and no other worker is connected";
+      fatal_ = true;
+      return false;
+    }
+    Pump(std::min(100, options_.heartbeat_ms));
+    size_t running = 0, threads = 0;
+    for (const auto& [id, w] : scheduler_.workers()) {
+      running += w.running.size();
+      threads += w.threads;
+    }
+    const size_t left = scheduler_.queued() + scheduler_.leased();
+    progress_.Line(absl::StrCat(phase, ": ", total - left, "/", total, " done, ", running,
+                                " running, ", scheduler_.workers().size(), " workers (", threads,
+                                " threads)"));
+    if (!progress_.tty()) {
+      for (uint64_t id : scheduler_.TakeFinished()) {
+        const Task* t = scheduler_.task(id);
+        if (t->state == TaskState::kDone) {
+          LOG(INFO) << DescribeTask(*t) << " done in " << t->result.seconds() << " s ("
+                    << total - left << "/" << total << ")";
+        }
+      }
+    }
+  }
+  progress_.Break();
+  return true;
+}
+
+std::string RunId() {
+  std::string id = NowRfc3339();
+  id.erase(std::remove(id.begin(), id.end(), ':'), id.end());
+  return absl::StrCat(id, "-", ::getpid());
+}
+
+Coordinator::CycleResult Coordinator::RunCycle() {
+  CycleResult cycle;
+  const std::string run_id = RunId();
+  const int32_t as_of = options_.as_of.value_or(TodayUtc());
+  const std::string state_path = RunStatePath(options_.data_dir);
+  absl::StatusOr<RunState> loaded = LoadRunState(state_path);
+  if (!loaded.ok()) {
+    LOG(ERROR) << loaded.status().message();
+    return {false, true};
+  }
+  RunState state = *std::move(loaded);
+  for (const std::string& name : ApplyRequeue(state)) LOG(INFO) << "requeued " << name;
+  state.last_run = LastRun{};
+  state.last_run.run_id = run_id;
+  state.last_run.started_at = NowRfc3339();
+  state.last_run.as_of = FormatDate(as_of);
+
+  absl::StatusOr<DataRootListing> listing = ListDataRoot(options_.data_dir);
+  if (!listing.ok()) {
+    LOG(ERROR) << listing.status().message();
+    return {false, true};
+  }
+
+  // Discover: one map task per stale directory; failed ones wait for a
+  // requeue or new input.
+  std::set<std::string> failed;
+  std::map<uint64_t, const DateDirectory*> map_tasks;
+  for (const DateDirectory& d : listing->dates) {
+    auto f = state.failed.find(d.name);
+    if (f != state.failed.end()) {
+      absl::StatusOr<std::string> fp = InputFingerprint(d.path);
+      if (fp.ok() && *fp == f->second.input_fingerprint) {
+        failed.insert(d.name);
+        continue;
+      }
+      LOG(INFO) << d.name << " failed before and its input changed: trying again";
+      state.failed.erase(f);
+    }
+    absl::StatusOr<std::optional<DirectoryTally>> tally = LoadOracle(d.path);
+    absl::StatusOr<bool> needs = tally.ok() ? NeedsMapping(d.path, *tally) : true;
+    if (!needs.ok() || *needs) map_tasks[scheduler_.AddMapTask(d.path)] = &d;
+  }
+  LOG(INFO) << "run " << run_id << " as of " << FormatDate(as_of) << ": " << listing->dates.size()
+            << " date directories, " << map_tasks.size() << " to map, " << failed.size()
+            << " skipped as failed";
+  const auto note_failure = [&](const DateDirectory& d, const Task& t) {
+    failed.insert(d.name);
+    FailedDirectory& f = state.failed[d.name];
+    f.attempts = t.attempts;
+    f.error_kind = ErrorKind_Name(t.last_error_kind);
+    f.last_error = t.last_error;
+    f.input_fingerprint = InputFingerprint(d.path).value_or("");
+    f.failed_at = NowRfc3339();
+  };
+
+  uint64_t mapped = 0;
+  if (!Drain("map", map_tasks.size())) return {false, true};
+  for (const auto& [id, dir] : map_tasks) {
+    const Task* t = scheduler_.task(id);
+    if (t->state == TaskState::kDone) {
+      if (t->result.map().committed()) ++mapped;
+    } else {
+      note_failure(*dir, *t);
+    }
+  }
+  state.last_run.map_tasks = map_tasks.size();
+  state.last_run.mapped = mapped;
+
+  // Tree reduce, level 0: the tallies of every mapped, non-failed directory
+  // (expired ones too: certs_issued counts them).
+  const std::string reduce_dir = absl::StrCat(options_.data_dir, "/state/reduce/", run_id);
+  std::error_code ec;
+  std::filesystem::create_directories(reduce_dir, ec);
+  uint64_t merge_tasks = 0, outputs = 0;
+  const auto merge_task = [&](std::vector<std::string> dirs, std::vector<std::string> partials,
+                              int level) {
+    MergeTask m;
+    for (std::string& d : dirs) m.add_directories(std::move(d));
+    for (std::string& p : partials) m.add_partials(std::move(p));
+    m.set_as_of(as_of);
+    m.set_window_days(options_.window_days);
+    m.set_output(absl::StrCat(reduce_dir, "/L", level, "-", outputs++, ".tally"));
+    ++merge_tasks;
+    return scheduler_.AddMergeTask(std::move(m));
+  };
+  std::vector<std::vector<const DateDirectory*>> groups(1);
+  for (const DateDirectory& d : listing->dates) {
+    if (failed.count(d.name) > 0) continue;
+    struct stat st;
+    if (::stat((d.path + "/" + kOracleFileName).c_str(), &st) != 0) continue;  // nothing mapped
+    if (groups.back().size() == static_cast<size_t>(options_.fan_in)) groups.emplace_back();
+    groups.back().push_back(&d);
+  }
+  if (groups.back().empty()) groups.pop_back();
+  std::vector<std::string> partials;
+  while (!groups.empty()) {
+    std::map<uint64_t, std::vector<const DateDirectory*>> tasks;
+    for (auto& g : groups) {
+      std::vector<std::string> paths;
+      for (const DateDirectory* d : g) paths.push_back(d->path);
+      tasks[merge_task(paths, {}, 0)] = g;
+    }
+    groups.clear();
+    if (!Drain("merge directories", tasks.size())) return {false, true};
+    for (const auto& [id, g] : tasks) {
+      const Task* t = scheduler_.task(id);
+      if (t->state == TaskState::kDone) {
+        partials.push_back(t->body.merge_task().output());
+      } else if (g.size() > 1) {
+        // Find the culprit: merge the group's directories one by one.
+        for (const DateDirectory* d : g) groups.push_back({d});
+      } else {
+        note_failure(*g[0], *t);
+      }
+    }
+  }
+  // Higher levels: merge partials until at most K remain.
+  for (int level = 1; partials.size() > static_cast<size_t>(options_.fan_in); ++level) {
+    std::vector<uint64_t> ids;
+    for (size_t i = 0; i < partials.size(); i += options_.fan_in) {
+      const size_t end = std::min(partials.size(), i + options_.fan_in);
+      ids.push_back(merge_task({}, {partials.begin() + i, partials.begin() + end}, level));
+    }
+    if (!Drain(absl::StrCat("merge level ", level), ids.size())) return {false, true};
+    partials.clear();
+    for (uint64_t id : ids) {
+      const Task* t = scheduler_.task(id);
+      if (t->state != TaskState::kDone) {
+        LOG(ERROR) << DescribeTask(*t) << " failed: " << t->last_error << "; no report this cycle";
+        return {false, true};
+      }
+      partials.push_back(t->body.merge_task().output());
+    }
+  }
+  scheduler_.TakeFinished();
+
+  // The final merge, here.
+  TallyReducer reducer;
+  for (const std::string& path : partials) {
+    absl::StatusOr<std::string> bytes = ReadFileToString(path);
+    ReduceTally partial;
+    absl::Status added = bytes.status();
+    if (bytes.ok()) {
+      added = partial.ParseFromString(*bytes)
+                  ? reducer.AddPartial(partial)
+                  : absl::DataLossError(absl::StrCat(path, " does not parse"));
+    }
+    if (!added.ok()) {
+      LOG(ERROR) << "final merge: " << added.message() << "; no report this cycle";
+      return {false, true};
+    }
+  }
+  Report report;
+  report.as_of = as_of;
+  report.window_days = options_.window_days;
+  report.mapped_directories = mapped;
+  report.failed_directories.assign(failed.begin(), failed.end());
+  report.invalid_date_directories = listing->invalid_date_names;
+  report.stats = reducer.Finish();
+  absl::Status written = WriteReports(options_.out_dir, report);
+  if (!written.ok()) {
+    LOG(ERROR) << "cannot write the reports: " << written.message();
+    cycle.ok = false;
+  } else {
+    std::filesystem::remove_all(reduce_dir, ec);
+  }
+  cycle.any_failed = !failed.empty();
+
+  state.last_run.merge_tasks = merge_tasks;
+  state.last_run.failed = failed.size();
+  state.last_run.discarded_results = scheduler_.discarded_results();
+  state.last_run.finished_at = NowRfc3339();
+  state.workers.clear();
+  for (const auto& [id, w] : scheduler_.workers()) {
+    state.workers.push_back(WorkerLabel(id, w.name));
+  }
+  // Requests written while this cycle ran are kept for the next one.
+  absl::StatusOr<RunState> current = LoadRunState(state_path);
+  if (current.ok()) state.requeue = current->requeue;
+  absl::Status saved = SaveRunState(state_path, state);
+  if (!saved.ok()) LOG(ERROR) << "cannot save " << state_path << ": " << saved.message();
+
+  const ActiveCounts& t = report.stats.totals;
+  LOG(INFO) << "as of " << FormatDate(as_of) << ": " << t.certs << " active certificates, "
+            << t.fqdns << " FQDNs, " << t.regdomains << " registered domains, " << t.wildcards
+            << " wildcards in " << report.stats.active_directories << " directories (" << mapped
+            << " mapped now, " << failed.size() << " failed, " << merge_tasks
+            << " merge tasks); reports: " << options_.out_dir;
+  return cycle;
+}
+
+int Coordinator::Serve() {
+  int64_t next_cycle = NowMs();
+  while (!g_stop) {
+    if (NowMs() < next_cycle) {
+      Pump(std::min<int64_t>(next_cycle - NowMs(), options_.heartbeat_ms));
+      continue;
+    }
+    const CycleResult cycle = RunCycle();
+    scheduler_.PruneFinished();
+    if (g_stop) break;
+    if (fatal_) return 1;
+    if (options_.once) return cycle.ok && !cycle.any_failed ? 0 : 1;
+    next_cycle = NowMs() + static_cast<int64_t>(options_.interval_s * 1000);
+    LOG(INFO) << "next cycle in " << options_.interval_s << " s";
+  }
+  LOG(INFO) << "stopping on a signal";
+  return options_.once ? 1 : 0;
+}
+
+void Coordinator::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (router_.has_value()) {
+    Envelope bye;
+    bye.mutable_shutdown();
+    for (const auto& [id, w] : scheduler_.workers()) Send(id, bye);
+  }
+  for (pid_t pid : children_) ::kill(pid, SIGTERM);
+  const int64_t give_up = NowMs() + 10'000;
+  for (pid_t pid : children_) {
+    while (::waitpid(pid, nullptr, WNOHANG) == 0) {
+      if (NowMs() > give_up) {
+        LOG(WARNING) << "local worker " << pid << " ignores SIGTERM; killing it";
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  children_.clear();
+  router_.reset();
+  if (zap_.has_value()) zap_->Stop();
+  zap_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+}  // namespace
+
+absl::Status PrepareRunOptions(RunOptions& o) {
+  std::error_code ec;
+  o.data_dir = std::filesystem::absolute(o.data_dir, ec).lexically_normal().string();
+  if (!o.data_dir.empty() && o.data_dir.back() == '/' && o.data_dir.size() > 1) {
+    o.data_dir.pop_back();
+  }
+  struct stat st;
+  if (::stat(o.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("--data-dir ", o.data_dir, " is not a folder"));
+  }
+  if (o.out_dir.empty()) o.out_dir = o.data_dir + "/reports";
+  if (o.bind.empty()) {
+    o.bind = absl::StrCat("ipc://", o.data_dir, "/state/coordinator.ipc");
+    // sun_path holds 107 bytes.
+    if (o.bind.size() - 6 > 107) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the default endpoint ", o.bind,
+                       " is too long for a Unix socket; pass --bind (e.g. tcp://127.0.0.1:5555)"));
+    }
+  }
+  if (o.fan_in < 2) return absl::InvalidArgumentError("--fan-in must be at least 2");
+  if (o.max_attempts < 1) return absl::InvalidArgumentError("--max-attempts must be at least 1");
+  if (o.heartbeat_ms < 10) return absl::InvalidArgumentError("--heartbeat-ms must be at least 10");
+  if (o.lease_s <= 0) return absl::InvalidArgumentError("--lease must be positive");
+  if (o.curve_secret_key.empty() != o.authorized_keys.empty()) {
+    return absl::InvalidArgumentError(
+        "--curve-secret-key and --authorized-keys go together (ct-coordinator keygen makes keys)");
+  }
+  if (!o.curve_secret_key.empty()) {
+    absl::StatusOr<CurveKeyPair> pair = ReadKeyFile(o.curve_secret_key, false);
+    if (!pair.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--curve-secret-key: ", pair.status().message()));
+    }
+    absl::StatusOr<std::set<std::string>> keys = LoadAuthorizedKeys(o.authorized_keys);
+    if (!keys.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--authorized-keys: ", keys.status().message()));
+    }
+  } else if (!IsLoopbackEndpoint(o.bind) && !o.insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--bind ", o.bind,
+        " is reachable from other machines: pass --curve-secret-key and --authorized-keys, "
+        "or --insecure"));
+  }
+  return absl::OkStatus();
+}
+
+int RunCoordinator(const RunOptions& options) {
+  Coordinator coordinator(options);
+  absl::Status setup = coordinator.Setup();
+  if (!setup.ok()) {
+    std::fprintf(stderr, "ct-coordinator: %s\n", std::string(setup.message()).c_str());
+    return 1;
+  }
+  return coordinator.Serve();
+}
+
+}  // namespace ctmr
