@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -40,11 +42,21 @@ class DistributedTest : public ::testing::Test {
     endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());
   }
 
-  void Generate(int certs, int days) {
+  // A corpus with every edge case; `big_directory_certs` > 0 adds 2026-11-19,
+  // dispatched first, whose map takes long enough to stall a worker inside it.
+  void Generate(int certs, int days, int big_directory_certs = 0) {
     auto gen = RunCommand({BinaryPath("ct-gen"), "--out", root_, "--certs", std::to_string(certs),
                            "--days", std::to_string(days), "--first-date", "2026-11-20",
                            "--as-of", kAsOf, "--seed", "21", "--edge-cases"});
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
+    if (big_directory_certs > 0) {
+      const std::string big = tmp_.path() + "/big";
+      auto more = RunCommand({BinaryPath("ct-gen"), "--out", big, "--certs",
+                              std::to_string(big_directory_certs), "--days", "1", "--first-date",
+                              "2026-11-19", "--as-of", kAsOf, "--seed", "22", "--clean"});
+      ASSERT_EQ(more.exit_code, 0) << more.output;
+      ASSERT_EQ(::rename((big + "/2026-11-19").c_str(), (root_ + "/2026-11-19").c_str()), 0);
+    }
     CopyTree(root_, reference_);
   }
 
@@ -116,13 +128,14 @@ TEST_F(DistributedTest, WorkerKilledMidTask) {
 }
 
 TEST_F(DistributedTest, StalledWorkerComesBackLateAndItsResultIsDiscarded) {
-  Generate(30000, 12);
+  Generate(3000, 12, 150000);
   const std::string log = tmp_.path() + "/coordinator.log";
   const pid_t coordinator = StartProcessLogged(Coordinator({"--interval", "3600"}), log);
   const pid_t a = StartWorker("a.log");
-  // Let A take a task, then freeze it past its lease.
-  ASSERT_TRUE(WaitFor(10, [&] { return ReadFile(log).find("a") != std::string::npos; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  // Let A take the big directory, then freeze it inside that map, past its lease.
+  ASSERT_TRUE(WaitFor(10, [&] { return ReadFile(log).find("worker joined") != std::string::npos; }))
+      << ReadFile(log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ::kill(a, SIGSTOP);
   const pid_t b = StartWorker("b.log");
   ASSERT_TRUE(WaitFor(60, [&] {
