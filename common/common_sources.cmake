@@ -6,6 +6,6 @@ ct_cc_library(NAME ct_common
        absl::flat_hash_set absl::status absl::statusor absl::strings absl::function_ref)
 
 # ZeroMQ plumbing shared by ct-coordinator and ct-worker.
-find_package(cppzmq REQUIRED)
+
 ct_cc_library(NAME ct_zmq SRCS zmq_util.cc
   DEPS ct_common cppzmq absl::status absl::statusor absl::strings)
