@@ -3,14 +3,20 @@
 //   ct-coordinator reduce --data-dir ROOT --as-of YYYY-MM-DD [--out DIR] [--window-days N]
 //   ct-coordinator run --data-dir ROOT [--as-of D] [--bind E] [--local-workers N] [--once] ...
 //   ct-coordinator keygen --out PREFIX
+//   ct-coordinator status --data-dir ROOT [--json]
+//   ct-coordinator requeue --data-dir ROOT (--failed | DIR ...)
+//   ct-coordinator workers --data-dir ROOT [--json]
+//   ct-coordinator drain --data-dir ROOT WORKER
 #include <glog/logging.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "common/civil_date.h"
 #include "common/zmq_util.h"
+#include "coordinator/operator_commands.h"
 #include "coordinator/reduce_command.h"
 #include "coordinator/run_command.h"
 
@@ -35,6 +41,12 @@ int Reduce(const ctmr::ReduceOptions& options) {
       report->failed_directories.size(),
       static_cast<unsigned long long>(report->stats.unparseable_blocks), options.out_dir.c_str());
   return report->failed_directories.empty() ? 0 : 1;
+}
+
+int Print(const ctmr::OperatorOutput& output) {
+  std::fputs(output.out.c_str(), stdout);
+  std::fputs(output.err.c_str(), stderr);
+  return output.exit_code;
 }
 
 }  // namespace
@@ -100,6 +112,29 @@ int main(int argc, char** argv) {
       app.add_subcommand("keygen", "make a CURVE key pair: PREFIX.key (secret) and PREFIX.pub");
   keygen->add_option("--out", key_prefix, "path prefix of the two files")->required();
 
+  // Operator commands: ask the running coordinator, else read ROOT/state/.
+  ctmr::OperatorOptions operator_options;
+  bool requeue_failed = false;
+  std::vector<std::string> requeue_dirs;
+  std::string drain_worker;
+  CLI::App* status = app.add_subcommand(
+      "status", "directories by state, workers, throughput, ETA (or the state file's summary)");
+  CLI::App* requeue =
+      app.add_subcommand("requeue", "map failed directories again (now, or in the next run)");
+  CLI::App* workers = app.add_subcommand("workers", "the running coordinator's workers");
+  CLI::App* drain =
+      app.add_subcommand("drain", "give a worker no new tasks; its running tasks finish");
+  for (CLI::App* command : {status, requeue, workers, drain}) {
+    command->add_option("--data-dir", operator_options.data_dir, "data root")->required();
+  }
+  for (CLI::App* command : {status, workers}) {
+    command->add_flag("--json", operator_options.json, "print the reply as JSON");
+  }
+  requeue->add_flag("--failed", requeue_failed, "every failed directory");
+  requeue->add_option("directories", requeue_dirs, "date directories (names or paths)");
+  drain->add_option("worker", drain_worker, "the worker's name (host:pid) or routing id")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,6 +169,16 @@ int main(int argc, char** argv) {
     }
     return ctmr::RunCoordinator(run_options);
   }
+  if (status->parsed()) return Print(ctmr::StatusCommand(operator_options));
+  if (requeue->parsed()) {
+    if (requeue_failed == !requeue_dirs.empty()) {
+      std::fprintf(stderr, "ct-coordinator: requeue takes --failed or directory names\n");
+      return 2;
+    }
+    return Print(ctmr::RequeueCommand(operator_options, requeue_failed, requeue_dirs));
+  }
+  if (workers->parsed()) return Print(ctmr::WorkersCommand(operator_options));
+  if (drain->parsed()) return Print(ctmr::DrainCommand(operator_options, drain_worker));
   if (keygen->parsed()) {
     absl::StatusOr<ctmr::CurveKeyPair> pair = ctmr::GenerateKeyFiles(key_prefix);
     if (!pair.ok()) {

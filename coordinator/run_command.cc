@@ -27,6 +27,7 @@
 #include "common/file_util.h"
 #include "common/oracle_file.h"
 #include "common/zmq_util.h"
+#include "coordinator/control_server.h"
 #include "coordinator/data_root.h"
 #include "coordinator/reports.h"
 #include "coordinator/run_state.h"
@@ -72,7 +73,8 @@ class Coordinator {
   explicit Coordinator(const RunOptions& options)
       : options_(options),
         scheduler_(SchedulerOptions{static_cast<int64_t>(options.lease_s * 1000),
-                                    options.heartbeat_ms, 3, options.max_attempts}) {}
+                                    options.heartbeat_ms, 3, options.max_attempts}),
+        control_server_(scheduler_, state_, cycle_, RunStatePath(options.data_dir)) {}
   ~Coordinator() { Shutdown(); }
 
   absl::Status Setup();
@@ -89,6 +91,7 @@ class Coordinator {
   // One round: receive, tick, dispatch, heartbeats, children.
   void Pump(int64_t timeout_ms);
   void Handle(const std::string& routing_id, const Envelope& envelope);
+  void AnswerControl();  // one operator request on control_
   bool Send(const std::string& routing_id, const Envelope& body);
   void StartLocalWorkers();
   void CheckChildren();
@@ -101,6 +104,11 @@ class Coordinator {
   std::string connect_endpoint_;  // what local workers connect to
   std::vector<std::string> worker_curve_args_;
   Scheduler scheduler_;
+  std::optional<zmq::socket_t> control_;  // REP for `ct-coordinator status` etc.
+  std::string control_path_;              // its socket file, removed at shutdown
+  RunState state_;                        // the cycle's view of ROOT/state/coordinator.json
+  CycleInfo cycle_;
+  ControlServer control_server_;
   std::vector<pid_t> children_;
   int64_t last_heartbeat_ms_ = 0;
   int lock_fd_ = -1;
@@ -168,6 +176,22 @@ absl::Status Coordinator::Setup() {
       connect_endpoint_, {{"tcp://0.0.0.0:", "tcp://127.0.0.1:"}, {"tcp://[::]:", "tcp://[::1]:"}});
   LOG(INFO) << "bound " << options_.bind << (curve ? " (CURVE)" : "")
             << "; local workers connect to " << connect_endpoint_;
+  // Operators only; a coordinator without it still runs (the CLI reads the state file).
+  const std::optional<std::string> control = ControlEndpoint(options_.data_dir);
+  if (!control.has_value()) {
+    LOG(WARNING) << "no control endpoint: " << state_dir
+                 << "/control.ipc is too long for a Unix socket";
+  } else {
+    try {
+      control_.emplace(context_, zmq::socket_type::rep);
+      SetCommonOptions(*control_);
+      control_->bind(*control);
+      control_path_ = control->substr(6);
+    } catch (const zmq::error_t& e) {
+      LOG(WARNING) << "no control endpoint: cannot bind " << *control << ": " << e.what();
+      control_.reset();
+    }
+  }
 
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
@@ -265,13 +289,32 @@ void Coordinator::Handle(const std::string& routing_id, const Envelope& e) {
   }
 }
 
-void Coordinator::Pump(int64_t timeout_ms) {
-  zmq::pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
+void Coordinator::AnswerControl() {
   try {
-    zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+    std::vector<zmq::message_t> frames;
+    do {
+      frames.emplace_back();
+      if (!control_->recv(frames.back(), zmq::recv_flags::dontwait)) return;
+    } while (frames.back().more());
+    const std::string reply = frames.size() == 1
+                                  ? control_server_.Handle(frames[0].to_string_view(), NowMs())
+                                  : std::string(R"({"error":"a request is one frame"})");
+    control_->send(zmq::buffer(reply), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR && e.num() != EAGAIN) LOG(WARNING) << "control endpoint: " << e.what();
+  }
+}
+
+void Coordinator::Pump(int64_t timeout_ms) {
+  zmq::pollitem_t items[2] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
+                              {control_ ? control_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t& item = items[0];
+  try {
+    zmq::poll(items, control_ ? 2 : 1, std::chrono::milliseconds(timeout_ms));
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  if (items[1].revents & ZMQ_POLLIN) AnswerControl();
   for (int n = 0; n < 1000 && (item.revents & ZMQ_POLLIN); ++n) {
     std::vector<zmq::message_t> frames;
     try {
@@ -366,8 +409,10 @@ Coordinator::CycleResult Coordinator::RunCycle() {
     LOG(ERROR) << loaded.status().message();
     return {false, true};
   }
-  RunState state = *std::move(loaded);
+  state_ = *std::move(loaded);
+  RunState& state = state_;
   for (const std::string& name : ApplyRequeue(state)) LOG(INFO) << "requeued " << name;
+  cycle_ = CycleInfo{run_id, FormatDate(as_of), "map", NowMs()};
   state.last_run = LastRun{};
   state.last_run.run_id = run_id;
   state.last_run.started_at = NowRfc3339();
@@ -426,6 +471,7 @@ Coordinator::CycleResult Coordinator::RunCycle() {
 
   // Tree reduce, level 0: the tallies of every mapped, non-failed directory
   // (expired ones too: certs_issued counts them).
+  cycle_.phase = "merge";
   const std::string reduce_dir = absl::StrCat(options_.data_dir, "/state/reduce/", run_id);
   std::error_code ec;
   std::filesystem::create_directories(reduce_dir, ec);
@@ -493,6 +539,7 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   scheduler_.TakeFinished();
 
   // The final merge, here.
+  cycle_.phase = "report";
   TallyReducer reducer;
   for (const std::string& path : partials) {
     absl::StatusOr<std::string> bytes = ReadFileToString(path);
@@ -556,6 +603,7 @@ int Coordinator::Serve() {
     }
     const CycleResult cycle = RunCycle();
     scheduler_.PruneFinished();
+    cycle_.phase = "waiting";
     if (g_stop) break;
     if (fatal_) return 1;
     if (options_.once) return cycle.ok && !cycle.any_failed ? 0 : 1;
@@ -589,6 +637,9 @@ void Coordinator::Shutdown() {
   }
   children_.clear();
   router_.reset();
+  control_.reset();
+  // A socket file left behind would make the CLI wait for an answer first.
+  if (!control_path_.empty()) ::unlink(control_path_.c_str());
   if (zap_.has_value()) zap_->Stop();
   zap_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);

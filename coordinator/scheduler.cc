@@ -204,6 +204,15 @@ int Scheduler::Drain(const std::string& who) {
   return n;
 }
 
+bool Scheduler::Requeue(uint64_t id) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || it->second.state != TaskState::kFailed) return false;
+  it->second.state = TaskState::kQueued;
+  it->second.attempts = 0;
+  queue_.push_back(id);
+  return true;
+}
+
 void Scheduler::Forget(const std::string& routing_id) {
   auto it = workers_.find(routing_id);
   if (it == workers_.end()) return;

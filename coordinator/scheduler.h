@@ -96,11 +96,15 @@ class Scheduler {
   // Stops giving tasks to the worker(s) whose name or routing id is `who`.
   // Returns how many were marked.
   int Drain(const std::string& who);
+  // Gives a failed task its attempts back and queues it again (an operator's
+  // requeue). False when `id` is not a failed task.
+  bool Requeue(uint64_t id);
   void Forget(const std::string& routing_id);  // e.g. it said it shuts down
 
   // True when no task is queued or leased.
   bool Idle() const { return queue_.empty() && leased_ == 0; }
   const Task* task(uint64_t id) const;
+  const std::map<uint64_t, Task>& tasks() const { return tasks_; }
   const std::map<std::string, WorkerInfo>& workers() const { return workers_; }
   size_t queued() const { return queue_.size(); }
   size_t leased() const { return leased_; }
