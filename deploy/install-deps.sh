@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format clang-tidy
   # libraries the user chose
   libssl-dev openssl libprotobuf-dev protobuf-compiler libzmq3-dev cppzmq-dev
-  libcurl4-openssl-dev libpsl-dev publicsuffix libgoogle-glog-dev libgtest-dev libgmock-dev
+  libcurl4-openssl-dev zlib1g-dev libpsl-dev publicsuffix libgoogle-glog-dev libgtest-dev libgmock-dev
   # libraries we chose (README: "Dependencies")
   libabsl-dev nlohmann-json3-dev libcli11-dev libxxhash-dev libbenchmark-dev
   # tests and benchmarks

@@ -1,0 +1,301 @@
+#include "fetcher/http_client.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace ctmr {
+namespace {
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+bool IsTransientCurlError(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// Per-request state shared with the libcurl callbacks: the headers of the final
+// response and the body, inflated on the fly when it is gzip.
+struct HttpClient::Transfer {
+  const HttpClientOptions* options;
+  HttpResponse response;
+  int64_t wire_bytes = 0;
+  enum class Coding { kUndecided, kIdentity, kGzip } coding = Coding::kUndecided;
+  std::string sniff;  // first bytes while undecided
+  z_stream zs{};
+  bool zs_live = false;
+  bool gzip_ended = false;  // the last gzip member was complete
+  bool over_limit = false;
+  std::string decode_error;
+
+  ~Transfer() {
+    if (zs_live) inflateEnd(&zs);
+  }
+
+  bool Append(const char* data, size_t n) {
+    if (static_cast<int64_t>(response.body.size() + n) > options->max_body_bytes) {
+      over_limit = true;
+      return false;
+    }
+    response.body.append(data, n);
+    return true;
+  }
+
+  bool Inflate(const char* data, size_t n) {
+    char out[64 * 1024];
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    zs.avail_in = static_cast<uInt>(n);
+    while (zs.avail_in > 0) {
+      if (gzip_ended) {
+        // Another gzip member follows (concatenated gzip is valid gzip).
+        inflateReset(&zs);
+        gzip_ended = false;
+      }
+      zs.next_out = reinterpret_cast<Bytef*>(out);
+      zs.avail_out = sizeof(out);
+      int rc = inflate(&zs, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        decode_error = zs.msg != nullptr ? zs.msg : absl::StrCat("zlib error ", rc);
+        return false;
+      }
+      if (!Append(out, sizeof(out) - zs.avail_out)) return false;
+      if (rc == Z_STREAM_END) gzip_ended = true;
+      if (rc == Z_BUF_ERROR && zs.avail_out != 0) break;  // needs more input
+    }
+    return true;
+  }
+
+  bool Write(const char* data, size_t n) {
+    wire_bytes += static_cast<int64_t>(n);
+    if (wire_bytes > options->max_body_bytes) {
+      over_limit = true;
+      return false;
+    }
+    if (coding == Coding::kUndecided) {
+      sniff.append(data, n);
+      bool header_gzip =
+          absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(response.content_encoding), "gzip");
+      if (!header_gzip && sniff.size() < 2) return true;
+      bool magic = sniff.size() >= 2 && static_cast<unsigned char>(sniff[0]) == 0x1f &&
+                   static_cast<unsigned char>(sniff[1]) == 0x8b;
+      if (header_gzip || magic) {
+        coding = Coding::kGzip;
+        if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+          decode_error = "inflateInit2 failed";
+          return false;
+        }
+        zs_live = true;
+        response.was_gzipped = true;
+        return Inflate(sniff.data(), sniff.size());
+      }
+      coding = Coding::kIdentity;
+      return Append(sniff.data(), sniff.size());
+    }
+    return coding == Coding::kGzip ? Inflate(data, n) : Append(data, n);
+  }
+
+  // Called once the transfer ended without a libcurl error.
+  absl::Status Finish(const std::string& url) {
+    if (coding == Coding::kUndecided && !sniff.empty()) {
+      if (!Append(sniff.data(), sniff.size())) {
+        return absl::ResourceExhaustedError(absl::StrCat("body exceeds limit: ", url));
+      }
+    }
+    if (coding == Coding::kGzip && !gzip_ended) {
+      return absl::UnavailableError(absl::StrCat("truncated gzip body from ", url));
+    }
+    return absl::OkStatus();
+  }
+
+  static size_t WriteCallback(char* data, size_t size, size_t nmemb, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    return t->Write(data, size * nmemb) ? size * nmemb : 0;
+  }
+
+  static size_t HeaderCallback(char* data, size_t size, size_t nmemb, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    absl::string_view line(data, size * nmemb);
+    if (absl::StartsWith(line, "HTTP/")) {
+      // A new response (after a redirect or a 1xx): forget the previous headers.
+      t->response.content_type.clear();
+      t->response.content_encoding.clear();
+      t->response.retry_after.clear();
+      return size * nmemb;
+    }
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) return size * nmemb;
+    absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, colon));
+    std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    if (absl::EqualsIgnoreCase(name, "content-type")) {
+      t->response.content_type = value;
+    } else if (absl::EqualsIgnoreCase(name, "content-encoding")) {
+      t->response.content_encoding = value;
+    } else if (absl::EqualsIgnoreCase(name, "retry-after")) {
+      t->response.retry_after = value;
+    }
+    return size * nmemb;
+  }
+};
+
+std::optional<std::chrono::milliseconds> ParseRetryAfter(const std::string& value) {
+  absl::string_view v = absl::StripAsciiWhitespace(value);
+  if (v.empty()) return std::nullopt;
+  int64_t seconds;
+  if (std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(c); })) {
+    if (!absl::SimpleAtoi(v, &seconds)) return std::chrono::milliseconds::max();
+    return std::chrono::milliseconds(std::min<int64_t>(seconds, int64_t{1} << 40) * 1000);
+  }
+  time_t when = curl_getdate(std::string(v).c_str(), nullptr);
+  if (when == -1) return std::nullopt;
+  time_t now = std::time(nullptr);
+  return std::chrono::milliseconds(when > now ? (int64_t{when} - now) * 1000 : 0);
+}
+
+absl::Status HttpStatusToStatus(const std::string& url, const HttpResponse& response) {
+  long code = response.status_code;
+  if (code >= 200 && code < 300) return absl::OkStatus();
+  std::string msg = absl::StrCat("HTTP ", code, " from ", url);
+  if (code == 404) return absl::NotFoundError(msg);
+  if (code == 429 || code >= 500 || code == 408) return absl::UnavailableError(msg);
+  if (code == 400) return absl::InvalidArgumentError(msg);
+  return absl::FailedPreconditionError(msg);
+}
+
+HttpClient::HttpClient(HttpClientOptions options)
+    : options_(std::move(options)), rng_(std::random_device{}()) {
+  GlobalInitOnce();
+  curl_ = curl_easy_init();
+  if (options_.request_gzip) {
+    request_headers_ = curl_slist_append(request_headers_, "Accept-Encoding: gzip");
+  }
+}
+
+HttpClient::~HttpClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(curl_);
+  curl_slist_free_all(request_headers_);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
+  if (curl_ == nullptr) return absl::InternalError("curl_easy_init failed");
+  if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
+    return absl::InvalidArgumentError(absl::StrCat("not an http(s) URL: ", url));
+  }
+  Transfer t;
+  t.options = &options_;
+  CURL* c = curl_;
+  curl_easy_reset(c);  // keeps live connections, clears the options of the last request
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, request_headers_);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_limit_bytes));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
+  // Fails before the body when Content-Length already says it is too large.
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Transfer::WriteCallback);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Transfer::HeaderCallback);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+
+  CURLcode rc = curl_easy_perform(c);
+  if (t.over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("body exceeds the limit of ", options_.max_body_bytes, " bytes: ", url));
+  }
+  if (!t.decode_error.empty()) {
+    return absl::DataLossError(absl::StrCat("bad gzip body (", t.decode_error, ") from ", url));
+  }
+  if (rc != CURLE_OK) {
+    std::string msg =
+        absl::StrCat(curl_easy_strerror(rc), " (curl ", static_cast<int>(rc), ") fetching ", url);
+    if (IsTransientCurlError(rc)) return absl::UnavailableError(msg);
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT) {
+      return absl::InvalidArgumentError(msg);
+    }
+    return absl::FailedPreconditionError(msg);
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status_code);
+  absl::Status finished = t.Finish(url);
+  if (!finished.ok()) return finished;
+  return std::move(t.response);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::GetWithRetry(const std::string& url,
+                                                      const RetryPolicy& policy) {
+  using std::chrono::milliseconds;
+  const auto start = std::chrono::steady_clock::now();
+  milliseconds backoff = policy.initial_backoff;
+  absl::Status last;
+  int attempt = 0;
+  while (true) {
+    ++attempt;
+    std::optional<milliseconds> retry_after;
+    absl::StatusOr<HttpResponse> response = Get(url);
+    if (response.ok()) {
+      last = HttpStatusToStatus(url, *response);
+      if (last.ok()) return response;
+      if (!response->retry_after.empty()) retry_after = ParseRetryAfter(response->retry_after);
+    } else {
+      last = response.status();
+    }
+    if (last.code() != absl::StatusCode::kUnavailable) return last;
+    if (attempt >= policy.max_attempts) break;
+
+    // Full jitter over the upper half: [backoff/2, backoff].
+    std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
+    milliseconds delay(jitter(rng_));
+    if (retry_after) delay = std::max(delay, std::min(*retry_after, policy.max_retry_after));
+    auto elapsed =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+    if (elapsed + delay > policy.max_total_time) break;
+    if (policy.sleep) {
+      policy.sleep(delay);
+    } else {
+      std::this_thread::sleep_for(delay);
+    }
+    backoff = std::min(policy.max_backoff, backoff * 2);
+  }
+  return absl::UnavailableError(
+      absl::StrCat("giving up on ", url, " after ", attempt, " attempts: ", last.message()));
+}
+
+}  // namespace ctmr

@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Converts a static-ct-api tree on disk (tile/data/*, issuer/*) into a log directory
+that ct_test_log_server.py --log-dir serves (log.json, entries.jsonl, issuers/).
+
+  make_navigli_log.py tests/data/ct/navigli2025h2 OUT_DIR [--origin ORIGIN] [--tree-size N]
+"""
+import argparse
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ct_test_log_server as server  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("tiled_dir")
+    p.add_argument("out_dir")
+    p.add_argument("--origin", default="navigli2025h2.sunlight.geomys.org")
+    p.add_argument("--tree-size", type=int, default=None, help="keep only the first N entries")
+    args = p.parse_args()
+    log = server.load_tiled_dir(args.tiled_dir, args.origin)
+    if args.tree_size is not None:
+        log = server.Log(log.entries[:args.tree_size], log.issuers, log.origin)
+    server.write_log_dir(log, args.out_dir)
+    print("wrote %d entries to %s" % (len(log.entries), args.out_dir))
+
+
+if __name__ == "__main__":
+    main()
