@@ -640,7 +640,7 @@ class Server(http.server.ThreadingHTTPServer):
         text = "%s\n%d\n%s\n" % (self.log.origin, size, base64.b64encode(root).decode())
         if self.signer:
             name = self.log.origin
-            key_id = hashlib.sha256(name.encode() + b"\n\x05" + self.signer.spki).digest()[:4]
+            key_id = hashlib.sha256(name.encode() + b"\n\x05" + hashlib.sha256(self.signer.spki).digest()).digest()[:4]
             sig = key_id + struct.pack(">Q", self.log.timestamp) + self._signature(size)
             text += "\n\u2014 %s %s\n" % (name, base64.b64encode(sig).decode())
         return text

@@ -285,7 +285,7 @@ class LogDirTest(unittest.TestCase):
                 blob = base64.b64decode(blob)
                 spki = subprocess.run(["openssl", "pkey", "-pubin", "-in", pub, "-outform", "DER"],
                                       capture_output=True, check=True).stdout
-                self.assertEqual(blob[:4], sha256(name.encode() + b"\n\x05" + spki)[:4])
+                self.assertEqual(blob[:4], sha256(name.encode() + b"\n\x05" + sha256(spki))[:4])
                 self.assertEqual(struct.unpack(">Q", blob[4:12])[0], sth["timestamp"])
                 # The partial tiles of a 300-entry tree.
                 self.assertEqual(s.get("/tile/data/001.p/44")[0], 200)

@@ -1,0 +1,152 @@
+#include "fetcher/entry_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/certificate_view.h"
+#include "common/civil_date.h"
+#include "common/der_certificate_parser.h"
+#include "common/file_util.h"
+#include "common/openssl_certificate_parser.h"
+#include "fetcher/codec.h"
+
+namespace ctmr {
+namespace {
+
+absl::Status ErrnoError(int err, absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", ErrnoText(err)));
+}
+
+absl::Status SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "cannot open", dir);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? absl::OkStatus() : ErrnoError(err, "cannot fsync", dir);
+}
+
+// Creates `dir` (one level below an existing parent) and syncs the parent so
+// the new entry survives a crash.
+absl::Status MakeDirectory(const std::string& parent, const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) == 0) return SyncDirectory(parent);
+  if (errno == EEXIST) return absl::OkStatus();
+  return ErrnoError(errno, "cannot create directory", dir);
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "cannot write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string FormatRfc3339Millis(uint64_t unix_millis) {
+  const int64_t seconds = static_cast<int64_t>(unix_millis / 1000);
+  const int32_t day = DayOfUnixSeconds(seconds);
+  const int64_t in_day = seconds - int64_t{day} * 86400;
+  return absl::StrFormat("%sT%02d:%02d:%02d.%03dZ", FormatDate(day), in_day / 3600,
+                         in_day / 60 % 60, in_day % 60, static_cast<int>(unix_millis % 1000));
+}
+
+std::string FormatPemBlock(absl::string_view log_url, uint64_t timestamp_millis,
+                           absl::string_view der) {
+  const std::string b64 = EncodeBase64(der);
+  std::string out = absl::StrCat("-----BEGIN CERTIFICATE-----\nLog: ", log_url,
+                                 "\nRecorded-at: ", FormatRfc3339Millis(timestamp_millis), "\n\n");
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    absl::StrAppend(&out, absl::string_view(b64).substr(i, 64), "\n");
+  }
+  absl::StrAppend(&out, "-----END CERTIFICATE-----\n");
+  return out;
+}
+
+EntryWriter::EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds)
+    : data_dir_(std::move(data_dir)), include_expired_(include_expired), now_(now_unix_seconds) {}
+
+EntryWriter::~EntryWriter() {
+  for (auto& [path, fd] : open_files_) ::close(fd);
+}
+
+absl::StatusOr<int> EntryWriter::OpenForAppend(const std::string& dir, const std::string& name) {
+  const std::string path = absl::StrCat(dir, "/", name);
+  auto it = open_files_.find(path);
+  if (it != open_files_.end()) return it->second;
+  if (!known_dirs_.count(dir)) {
+    absl::Status s = MakeDirectory(data_dir_, dir);
+    if (!s.ok()) return s;
+    known_dirs_.insert(dir);
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError(errno, "cannot open", path);
+  open_files_[path] = fd;
+  return fd;
+}
+
+absl::StatusOr<bool> EntryWriter::Append(absl::string_view log_url, uint64_t timestamp_millis,
+                                         absl::string_view der, absl::string_view issuer_id) {
+  CertificateView view;
+  const std::string_view der_view(der.data(), der.size());
+  if (!ParseCertificateDer(der_view, &view).ok() &&
+      !ParseCertificateWithOpenSsl(der_view, &view).ok()) {
+    ++stats_.unparseable;
+    return false;
+  }
+  if (!include_expired_ && view.not_after < now_) {
+    ++stats_.expired;
+    return false;
+  }
+  const std::string dir =
+      absl::StrCat(data_dir_, "/", FormatDate(DayOfUnixSeconds(view.not_after)));
+  absl::StatusOr<int> fd = OpenForAppend(dir, absl::StrCat(issuer_id, ".pem"));
+  if (!fd.ok()) return fd.status();
+  absl::Status s = WriteAll(*fd, FormatPemBlock(log_url, timestamp_millis, der),
+                            absl::StrCat(dir, "/", issuer_id, ".pem"));
+  if (!s.ok()) return s;
+  ++stats_.written;
+  return true;
+}
+
+absl::Status EntryWriter::Commit() {
+  absl::Status result;
+  for (auto& [path, fd] : open_files_) {
+    if (::fsync(fd) != 0 && result.ok()) result = ErrnoError(errno, "cannot fsync", path);
+    ::close(fd);
+  }
+  open_files_.clear();
+  return result;
+}
+
+absl::Status EntryWriter::SaveIssuer(absl::string_view issuer_id, absl::string_view der) {
+  const std::string id(issuer_id);
+  if (saved_issuers_.count(id)) return absl::OkStatus();
+  const std::string dir = absl::StrCat(data_dir_, "/issuers");
+  const std::string path = absl::StrCat(dir, "/", id, ".pem");
+  if (::access(path.c_str(), F_OK) != 0) {
+    absl::Status s = MakeDirectory(data_dir_, dir);
+    if (!s.ok()) return s;
+    const std::string pem = FormatPemBlock("", 0, der);
+    // Issuers carry no headers: strip the two header lines and the blank line.
+    const std::string body =
+        absl::StrCat("-----BEGIN CERTIFICATE-----\n", pem.substr(pem.find("\n\n") + 2));
+    s = WriteFileAtomically(path, std::string_view(body));
+    if (!s.ok()) return s;
+  }
+  saved_issuers_.insert(id);
+  return absl::OkStatus();
+}
+
+}  // namespace ctmr

@@ -1,0 +1,316 @@
+#include "fetcher/log_follower.h"
+
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "fetcher/codec.h"
+#include "fetcher/merkle.h"
+
+namespace ctmr {
+namespace {
+
+constexpr uint64_t kTileWidth = 256;
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+absl::Status Annotate(const absl::Status& s, absl::string_view prefix) {
+  return absl::Status(s.code(), absl::StrCat(prefix, ": ", s.message()));
+}
+
+absl::StatusOr<std::vector<std::string>> ParseConsistencyProof(const std::string& body) {
+  RETURN_IF_ERROR(CheckJsonNesting(body, 4));
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto it = j.is_object() ? j.find("consistency") : j.end();
+  if (!j.is_object() || it == j.end() || !it->is_array() || it->size() > 64) {
+    return absl::InvalidArgumentError("get-sth-consistency: no \"consistency\" array");
+  }
+  std::vector<std::string> proof;
+  for (const auto& h : *it) {
+    if (!h.is_string()) return absl::InvalidArgumentError("get-sth-consistency: non-string hash");
+    ASSIGN_OR_RETURN(std::string bytes, DecodeBase64Strict(h.get<std::string>()));
+    proof.push_back(std::move(bytes));
+  }
+  return proof;
+}
+
+// The leaf hash covers a precertificate's TBSCertificate, not the
+// pre_certificate a log serves beside it: check that the pre_certificate, less
+// its poison extension, has that TBSCertificate. Precertificates of a
+// precertificate signing certificate (RFC 6962 §3.1: issuer and AKI rewritten)
+// are not checked.
+absl::Status CheckPrecertificate(const LogEntry& e) {
+  if (e.type != LogEntryType::kPrecert) return absl::OkStatus();
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(e.certificate.data());
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      d2i_X509(nullptr, &p, static_cast<long>(e.certificate.size())), X509_free);
+  if (!cert) return absl::DataLossError("pre_certificate is not a certificate");
+  const int poison = X509_get_ext_by_NID(cert.get(), NID_ct_precert_poison, -1);
+  if (poison < 0) return absl::DataLossError("pre_certificate has no CT poison extension");
+  X509_EXTENSION_free(X509_delete_ext(cert.get(), poison));
+  unsigned char* tbs = nullptr;
+  const int len = i2d_re_X509_tbs(cert.get(), &tbs);
+  if (len <= 0) return absl::DataLossError("pre_certificate cannot be re-encoded");
+  const bool same = absl::string_view(reinterpret_cast<char*>(tbs), len) == e.tbs_certificate;
+  OPENSSL_free(tbs);
+  if (same || e.chain.empty()) return absl::OkStatus();
+  p = reinterpret_cast<const unsigned char*>(e.chain[0].data());
+  std::unique_ptr<X509, decltype(&X509_free)> issuer(
+      d2i_X509(nullptr, &p, static_cast<long>(e.chain[0].size())), X509_free);
+  if (issuer && (X509_get_extended_key_usage(issuer.get()) != UINT32_MAX)) {
+    EXTENDED_KEY_USAGE* eku = static_cast<EXTENDED_KEY_USAGE*>(
+        X509_get_ext_d2i(issuer.get(), NID_ext_key_usage, nullptr, nullptr));
+    bool precert_signer = false;
+    for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); ++i) {
+      precert_signer =
+          precert_signer || OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == NID_ct_precert_signer;
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    if (precert_signer) return absl::OkStatus();
+  }
+  return absl::DataLossError("pre_certificate does not match the logged TBSCertificate");
+}
+
+}  // namespace
+
+std::string TileIndexPath(uint64_t index) {
+  std::string out = absl::StrFormat("%03d", index % 1000);
+  for (index /= 1000; index > 0; index /= 1000) {
+    out = absl::StrFormat("x%03d/%s", index % 1000, out);
+  }
+  return out;
+}
+
+LogFollower::LogFollower(LogTarget target, FollowerOptions options, HttpClient* http)
+    : target_(std::move(target)), options_(std::move(options)), http_(http) {
+  if (options_.batch_size == 0) options_.batch_size = 1;
+}
+
+absl::StatusOr<std::string> LogFollower::Get(const std::string& path) {
+  absl::string_view base = target_.url;
+  while (absl::ConsumeSuffix(&base, "/")) {
+  }
+  ASSIGN_OR_RETURN(HttpResponse response,
+                   http_->GetWithRetry(absl::StrCat(base, "/", path), options_.retry));
+  return std::move(response.body);
+}
+
+absl::StatusOr<SignedTreeHead> LogFollower::FetchHead() {
+  if (target_.api == LogApi::kRfc6962) {
+    ASSIGN_OR_RETURN(std::string body, Get("ct/v1/get-sth"));
+    ASSIGN_OR_RETURN(SignedTreeHead sth, ParseGetSthResponse(body));
+    absl::Status s = VerifySignedTreeHead(sth, target_.key);
+    if (!s.ok()) return Annotate(s, "get-sth: signature does not verify with the log key");
+    return sth;
+  }
+  ASSIGN_OR_RETURN(std::string body, Get("checkpoint"));
+  ASSIGN_OR_RETURN(Checkpoint checkpoint, ParseCheckpoint(body));
+  absl::StatusOr<SignedTreeHead> sth = VerifyCheckpoint(checkpoint, target_.origin, target_.key);
+  if (!sth.ok()) return Annotate(sth.status(), "checkpoint does not verify");
+  return sth;
+}
+
+void LogFollower::Report(const FetchState& state, bool done) {
+  if (!options_.progress) return;
+  FetchProgress p;
+  p.next_index = state.next_index;
+  p.tree_size = state.tree_head.tree_size;
+  p.fetched = fetched_;
+  p.seconds = NowSeconds() - start_;
+  p.done = done;
+  options_.progress(p);
+}
+
+absl::Status LogFollower::CatchUp() {
+  start_ = NowSeconds();
+  fetched_ = 0;
+  ASSIGN_OR_RETURN(FetchState state, LoadFetchState(target_.state_path, target_.url));
+  ASSIGN_OR_RETURN(SignedTreeHead head, FetchHead());
+  const SignedTreeHead& verified = state.tree_head;
+  if (head.tree_size < verified.tree_size) {
+    return absl::FailedPreconditionError(absl::StrCat("tree head shrank: the log now signs size ",
+                                                      head.tree_size, " but size ",
+                                                      verified.tree_size, " was verified before"));
+  }
+  if (head.tree_size == verified.tree_size && verified.tree_size > 0 &&
+      head.sha256_root_hash != verified.sha256_root_hash) {
+    return absl::DataLossError(
+        absl::StrCat("the log signs two different roots for tree size ", head.tree_size));
+  }
+  writer_ = std::make_unique<EntryWriter>(options_.data_dir, options_.include_expired,
+                                          static_cast<int64_t>(std::time(nullptr)));
+  absl::Status s =
+      target_.api == LogApi::kRfc6962 ? CatchUpRfc6962(&state, head) : CatchUpTiled(&state, head);
+  const EntryWriterStats& w = writer_->stats();
+  stats_.written += w.written;
+  stats_.expired += w.expired;
+  stats_.unparseable += w.unparseable;
+  writer_.reset();
+  Report(state, /*done=*/true);
+  return s;
+}
+
+absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead& head) {
+  const SignedTreeHead old_head = state->tree_head;
+  if (old_head.tree_size > 0 && head.tree_size > old_head.tree_size) {
+    // The new head must extend the verified one, even where no entries are fetched.
+    ASSIGN_OR_RETURN(std::string body,
+                     Get(absl::StrCat("ct/v1/get-sth-consistency?first=", old_head.tree_size,
+                                      "&second=", head.tree_size)));
+    ASSIGN_OR_RETURN(std::vector<std::string> proof, ParseConsistencyProof(body));
+    absl::Status s = VerifyConsistency(old_head.tree_size, head.tree_size,
+                                       old_head.sha256_root_hash, head.sha256_root_hash, proof);
+    if (!s.ok()) {
+      return Annotate(
+          s, absl::StrCat("signed head of size ", head.tree_size,
+                          " is not consistent with the verified size ", old_head.tree_size));
+    }
+  }
+  while (state->next_index < head.tree_size) {
+    if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
+    const uint64_t start = state->next_index;
+    const uint64_t end = std::min(head.tree_size, start + options_.batch_size);
+    ASSIGN_OR_RETURN(std::string body,
+                     Get(absl::StrCat("ct/v1/get-entries?start=", start, "&end=", end - 1)));
+    absl::StatusOr<std::vector<LogEntry>> entries = ParseGetEntriesResponse(body, end - start);
+    if (!entries.ok()) {
+      return Annotate(entries.status(), absl::StrCat("get-entries [", start, ", ", end, ")"));
+    }
+    if (entries->empty()) {
+      return absl::UnavailableError(
+          absl::StrCat("get-entries [", start, ", ", end, ") returned no entries"));
+    }
+    CompactRange range = state->range;
+    for (const LogEntry& e : *entries) RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
+    const std::string what =
+        absl::StrCat("entries [", start, ", ", range.size(), ") of ", target_.name);
+    if (range.size() == head.tree_size) {
+      if (range.Root() != head.sha256_root_hash) {
+        return absl::DataLossError(
+            absl::StrCat(what, " do not hash to the signed tree head of size ", head.tree_size));
+      }
+    } else {
+      ASSIGN_OR_RETURN(std::string proof_body,
+                       Get(absl::StrCat("ct/v1/get-sth-consistency?first=", range.size(),
+                                        "&second=", head.tree_size)));
+      ASSIGN_OR_RETURN(std::vector<std::string> proof, ParseConsistencyProof(proof_body));
+      absl::Status s = VerifyConsistency(range.size(), head.tree_size, range.Root(),
+                                         head.sha256_root_hash, proof);
+      if (!s.ok()) {
+        return Annotate(
+            s, absl::StrCat(what, " are not in the signed tree head of size ", head.tree_size));
+      }
+    }
+    RETURN_IF_ERROR(Commit(*entries, std::move(range), head, state));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LogEntry>> LogFollower::FetchDataTile(uint64_t tile, uint64_t width) {
+  const std::string full = absl::StrCat("tile/data/", TileIndexPath(tile));
+  if (width < kTileWidth) {
+    absl::StatusOr<std::string> partial = Get(absl::StrCat(full, ".p/", width));
+    if (partial.ok()) return ParseDataTile(*partial, width);
+    if (!absl::IsNotFound(partial.status())) return partial.status();
+    // The tile may have been completed since the checkpoint: use its prefix.
+  }
+  ASSIGN_OR_RETURN(std::string body, Get(full));
+  ASSIGN_OR_RETURN(std::vector<LogEntry> entries, ParseDataTile(body, kTileWidth));
+  entries.resize(width);
+  return entries;
+}
+
+absl::StatusOr<std::string> LogFollower::FetchIssuer(const std::string& fingerprint) {
+  auto it = issuers_.find(fingerprint);
+  if (it != issuers_.end()) return it->second;
+  ASSIGN_OR_RETURN(std::string der, Get(absl::StrCat("issuer/", HexEncode(fingerprint))));
+  if (Sha256(der) != fingerprint) {
+    return absl::DataLossError(absl::StrCat("issuer ", HexEncode(fingerprint), " of ", target_.name,
+                                            " does not have that SHA-256"));
+  }
+  issuers_[fingerprint] = der;
+  return der;
+}
+
+absl::Status LogFollower::CatchUpTiled(FetchState* state, const SignedTreeHead& head) {
+  if (state->next_index >= head.tree_size) return absl::OkStatus();
+  // Without proofs, the only check is the root of every leaf up to the
+  // checkpoint size: the whole range is held until it verifies.
+  const uint64_t start = state->next_index;
+  CompactRange range = state->range;
+  std::vector<LogEntry> entries;
+  for (uint64_t tile = start / kTileWidth; tile * kTileWidth < head.tree_size; ++tile) {
+    if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
+    const uint64_t tile_start = tile * kTileWidth;
+    const uint64_t width = std::min(kTileWidth, head.tree_size - tile_start);
+    absl::StatusOr<std::vector<LogEntry>> tile_entries = FetchDataTile(tile, width);
+    if (!tile_entries.ok()) {
+      return Annotate(tile_entries.status(),
+                      absl::StrCat("data tile ", tile, " of ", target_.name));
+    }
+    for (uint64_t i = std::max(start, tile_start) - tile_start; i < width; ++i) {
+      LogEntry& e = (*tile_entries)[i];
+      RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
+      entries.push_back(std::move(e));
+    }
+  }
+  if (range.Root() != head.sha256_root_hash) {
+    return absl::DataLossError(absl::StrCat("entries [", start, ", ", head.tree_size, ") of ",
+                                            target_.name, " do not hash to the checkpoint's root"));
+  }
+  for (LogEntry& e : entries) {
+    if (e.chain_fingerprints.empty()) continue;
+    absl::StatusOr<std::string> issuer = FetchIssuer(e.chain_fingerprints[0]);
+    if (!issuer.ok()) return issuer.status();
+    e.chain = {*std::move(issuer)};
+  }
+  return Commit(entries, std::move(range), head, state);
+}
+
+absl::Status LogFollower::Commit(const std::vector<LogEntry>& entries, CompactRange range,
+                                 const SignedTreeHead& head, FetchState* state) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    absl::Status s = CheckPrecertificate(entries[i]);
+    if (!s.ok()) {
+      return Annotate(s, absl::StrCat("entry ", state->next_index + i, " of ", target_.name));
+    }
+  }
+  for (const LogEntry& e : entries) {
+    absl::StatusOr<std::string> issuer_id = IssuerId(e);
+    if (!issuer_id.ok() || e.certificate.empty()) {
+      return absl::DataLossError(absl::StrCat(
+          "entry ", state->next_index, " of ", target_.name, ": no certificate or issuer: ",
+          issuer_id.ok() ? "empty certificate" : std::string(issuer_id.status().message())));
+    }
+    ASSIGN_OR_RETURN(bool written,
+                     writer_->Append(target_.url, e.timestamp, e.certificate, *issuer_id));
+    if (written && !e.chain.empty()) {
+      absl::StatusOr<std::string> chain_id = IssuerIdFromCertificate(e.chain[0]);
+      if (chain_id.ok() && *chain_id == *issuer_id) {
+        RETURN_IF_ERROR(writer_->SaveIssuer(*issuer_id, e.chain[0]));
+      }
+    }
+  }
+  RETURN_IF_ERROR(writer_->Commit());
+  fetched_ += range.size() - state->next_index;
+  state->next_index = range.size();
+  state->range = std::move(range);
+  state->tree_head = head;
+  RETURN_IF_ERROR(SaveFetchState(target_.state_path, *state));
+  Report(*state);
+  return absl::OkStatus();
+}
+
+}  // namespace ctmr

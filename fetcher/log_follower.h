@@ -1,0 +1,105 @@
+// Follows one CT log: fetches its signed head, then the entries past the
+// state's next_index, proves them against the head, writes them
+// (entry_writer.h) and only then advances the state (fetch_state.h).
+//
+// RFC 6962 logs: get-sth (signature checked) → get-entries in batches → the
+// batch's leaf hashes extend the state's CompactRange → a get-sth-consistency
+// proof from the extended range to the head (or, at the head, equal roots).
+// Static-ct-api logs: checkpoint (note signature checked, origin compared) →
+// data tiles up to the checkpoint size → the CompactRange over all leaves must
+// have the checkpoint's root. Entries of a range that fails are not written
+// and the state does not move.
+//
+// Errors: kFailedPrecondition for a head smaller than the verified one (the
+// state is untouched), kDataLoss for entries or heads that do not verify,
+// kUnavailable (after retries) for network trouble. Not thread-safe.
+#ifndef CT_FETCHER_LOG_FOLLOWER_H_
+#define CT_FETCHER_LOG_FOLLOWER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fetcher/entry_writer.h"
+#include "fetcher/fetch_state.h"
+#include "fetcher/http_client.h"
+#include "fetcher/log_entry.h"
+#include "fetcher/log_list.h"
+#include "fetcher/tree_head.h"
+
+namespace ctmr {
+
+struct LogTarget {
+  LogApi api = LogApi::kRfc6962;
+  std::string name;    // for messages: the description, else the URL
+  std::string url;     // RFC 6962 base URL or tiled monitoring prefix
+  std::string origin;  // tiled only
+  LogKey key;
+  std::string state_path;
+};
+
+struct FetchProgress {
+  uint64_t next_index = 0;
+  uint64_t tree_size = 0;
+  uint64_t fetched = 0;  // entries fetched and verified in this CatchUp()
+  double seconds = 0;    // since this CatchUp() began
+  bool done = false;     // the last report of a CatchUp()
+};
+
+struct FollowerOptions {
+  std::string data_dir;
+  uint64_t batch_size = 256;  // entries per get-entries request
+  bool include_expired = false;
+  RetryPolicy retry;
+  // Polled between batches: true stops CatchUp() early (with OK).
+  std::function<bool()> should_stop;
+  // Called after each committed batch, and once at the end (done).
+  std::function<void(const FetchProgress&)> progress;
+};
+
+class LogFollower {
+ public:
+  // `http` must outlive the follower.
+  LogFollower(LogTarget target, FollowerOptions options, HttpClient* http);
+
+  // Fetches, verifies and writes every entry up to the log's current head.
+  absl::Status CatchUp();
+
+  const LogTarget& target() const { return target_; }
+  // Totals of the writer over every CatchUp() so far.
+  const EntryWriterStats& writer_stats() const { return stats_; }
+
+ private:
+  absl::StatusOr<std::string> Get(const std::string& path);
+  absl::StatusOr<SignedTreeHead> FetchHead();
+  absl::Status CatchUpRfc6962(FetchState* state, const SignedTreeHead& head);
+  absl::Status CatchUpTiled(FetchState* state, const SignedTreeHead& head);
+  absl::StatusOr<std::vector<LogEntry>> FetchDataTile(uint64_t tile, uint64_t width);
+  absl::StatusOr<std::string> FetchIssuer(const std::string& fingerprint);
+  // Writes `entries` (verified), fsyncs them, then saves `state` advanced to
+  // `range` under `head`.
+  absl::Status Commit(const std::vector<LogEntry>& entries, CompactRange range,
+                      const SignedTreeHead& head, FetchState* state);
+  void Report(const FetchState& state, bool done = false);
+
+  LogTarget target_;
+  FollowerOptions options_;
+  HttpClient* http_;
+  std::map<std::string, std::string> issuers_;  // fingerprint → DER
+  std::unique_ptr<EntryWriter> writer_;         // during CatchUp()
+  EntryWriterStats stats_;
+  uint64_t fetched_ = 0;
+  double start_ = 0;
+};
+
+// C2SP tlog-tiles index path: 1234067 → "x001/x234/067".
+std::string TileIndexPath(uint64_t index);
+
+}  // namespace ctmr
+
+#endif  // CT_FETCHER_LOG_FOLLOWER_H_

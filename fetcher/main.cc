@@ -1,0 +1,244 @@
+// ct-fetch: follows CT logs and appends their certificates to the data root
+// (DESIGN.md §2, §4). Exit status: 0 success, 1 runtime failure, 2 bad usage.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "fetcher/codec.h"
+#include "fetcher/fetch_state.h"
+#include "fetcher/http_client.h"
+#include "fetcher/log_follower.h"
+#include "fetcher/log_list.h"
+#include "fetcher/tree_head.h"
+
+namespace ctmr {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+struct Flags {
+  std::string data_dir = "./ct-data";
+  std::string log_list;
+  std::vector<std::string> logs;
+  std::string rfc6962_log;
+  std::string tiled_log;
+  std::string origin;
+  std::string log_key;
+  bool once = false;
+  bool include_expired = false;
+  uint64_t batch = 256;
+  int parallel = 4;
+  double poll_seconds = 60;
+};
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "ct-fetch: %s\n", message.c_str());
+  return 2;
+}
+
+// Loads the log list from a file or an http(s) URL.
+absl::StatusOr<std::string> ReadLogList(const std::string& where) {
+  if (absl::StartsWith(where, "http://") || absl::StartsWith(where, "https://")) {
+    HttpClient http;
+    absl::StatusOr<HttpResponse> r = http.GetWithRetry(where);
+    if (!r.ok()) return r.status();
+    return std::move(r->body);
+  }
+  return ReadFileToString(where);
+}
+
+absl::StatusOr<LogTarget> MakeTarget(const LogInfo& log, const std::string& data_dir) {
+  absl::StatusOr<LogKey> key = LogKey::FromBase64(log.key_base64);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log key of ", log.url, ": ", key.status().message()));
+  }
+  LogTarget t;
+  t.api = log.api;
+  t.name = log.description.empty() ? log.url : log.description;
+  t.url = log.url;
+  t.origin = log.origin;
+  t.key = *std::move(key);
+  t.state_path = StateFilePath(data_dir, StateFileStem(EncodeBase64(t.key.log_id()), t.url));
+  return t;
+}
+
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : tty_(::isatty(2) != 0) {}
+
+  void Show(const std::string& name, const FetchProgress& p, bool final_line) {
+    const double rate = p.seconds > 0 ? p.fetched / p.seconds : 0;
+    const std::string line = absl::StrFormat("%s: %d / %d entries (%.0f entries/s)", name,
+                                             p.next_index, p.tree_size, rate);
+    const auto now = std::chrono::steady_clock::now();
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final_line ? "\n" : "");
+    } else if (final_line || now - last_ >= std::chrono::seconds(10)) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+      last_ = now;
+    }
+  }
+
+  void Error(const std::string& message) {
+    std::fprintf(stderr, "%sct-fetch: %s\n", tty_ ? "\r\033[K" : "", message.c_str());
+  }
+
+ private:
+  bool tty_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+int Run(const Flags& flags, std::vector<LogTarget> targets) {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  HttpClient http;
+  ProgressPrinter printer;
+  std::vector<std::unique_ptr<LogFollower>> followers;
+  for (LogTarget& t : targets) {
+    FollowerOptions options;
+    options.data_dir = flags.data_dir;
+    options.batch_size = flags.batch;
+    options.include_expired = flags.include_expired;
+    options.should_stop = [] { return g_stop.load(); };
+    const std::string name = t.name;
+    options.progress = [&printer, name](const FetchProgress& p) { printer.Show(name, p, p.done); };
+    followers.push_back(std::make_unique<LogFollower>(std::move(t), std::move(options), &http));
+  }
+  std::mt19937_64 rng(std::random_device{}());
+  bool failed = false;
+  while (!g_stop) {
+    for (auto& f : followers) {
+      if (g_stop) break;
+      absl::Status s = f->CatchUp();
+      if (!s.ok()) {
+        failed = true;
+        printer.Error(absl::StrCat(f->target().name, ": ", s.message()));
+      }
+    }
+    if (flags.once) break;
+    // Polls with ±10% jitter so that many fetchers do not hit a log in step.
+    std::uniform_real_distribution<double> jitter(0.9, 1.1);
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration<double>(flags.poll_seconds * jitter(rng));
+    while (!g_stop && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  for (auto& f : followers) {
+    const EntryWriterStats& w = f->writer_stats();
+    std::fprintf(
+        stderr, "%s: %llu certificates written, %llu expired skipped%s\n", f->target().name.c_str(),
+        static_cast<unsigned long long>(w.written), static_cast<unsigned long long>(w.expired),
+        w.unparseable > 0 ? absl::StrCat(", ", w.unparseable, " unparseable skipped").c_str() : "");
+  }
+  return flags.once && failed ? 1 : 0;
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"ct-fetch: follows Certificate Transparency logs into a data root"};
+  app.add_option("--data-dir", flags.data_dir, "data root (default ./ct-data)");
+  app.add_option("--log-list", flags.log_list, "Chrome v3 log list JSON: file or URL");
+  app.add_option("--log", flags.logs, "follow only these logs (description or URL)");
+  app.add_option("--rfc6962-log", flags.rfc6962_log, "follow one RFC 6962 log at URL");
+  app.add_option("--tiled-log", flags.tiled_log, "follow one static-ct-api log (monitoring URL)");
+  app.add_option("--origin", flags.origin, "checkpoint origin of --tiled-log");
+  app.add_option("--log-key", flags.log_key, "base64 SubjectPublicKeyInfo of the single log");
+  app.add_flag("--once", flags.once, "fetch up to the current head of each log and exit");
+  app.add_flag("--include-expired", flags.include_expired,
+               "also ended/retired logs and expired certificates");
+  app.add_option("--batch", flags.batch, "entries per get-entries request")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
+  app.add_option("--parallel", flags.parallel, "windows in flight per log (currently 1 is used)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--poll-seconds", flags.poll_seconds, "seconds between polls of a log")
+      ->check(CLI::PositiveNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return Usage(e.what());
+  }
+
+  const int sources =
+      !flags.log_list.empty() + !flags.rfc6962_log.empty() + !flags.tiled_log.empty();
+  if (sources != 1) {
+    return Usage("give exactly one of --log-list, --rfc6962-log and --tiled-log");
+  }
+  if (!flags.tiled_log.empty() && flags.origin.empty()) {
+    return Usage("--tiled-log needs --origin");
+  }
+  if (flags.log_list.empty() && flags.log_key.empty()) {
+    return Usage("--rfc6962-log and --tiled-log need --log-key");
+  }
+  if (!flags.log_list.empty() && (!flags.log_key.empty() || !flags.origin.empty())) {
+    return Usage("--log-key and --origin go with --rfc6962-log / --tiled-log, not --log-list");
+  }
+  if (flags.log_list.empty() && !flags.logs.empty()) {
+    return Usage("--log narrows --log-list");
+  }
+
+  std::vector<LogInfo> logs;
+  if (!flags.log_list.empty()) {
+    absl::StatusOr<std::string> text = ReadLogList(flags.log_list);
+    if (!text.ok()) return Usage(absl::StrCat("--log-list: ", text.status().message()));
+    absl::StatusOr<std::vector<LogInfo>> all = ParseLogList(*text);
+    if (!all.ok()) {
+      return Usage(absl::StrCat("--log-list ", flags.log_list, ": ", all.status().message()));
+    }
+    LogSelection selection;
+    selection.include_expired = flags.include_expired;
+    selection.names = flags.logs;
+    selection.now_unix_seconds = std::time(nullptr);
+    absl::StatusOr<std::vector<LogInfo>> selected = SelectLogs(*all, selection);
+    if (!selected.ok()) return Usage(std::string(selected.status().message()));
+    logs = *std::move(selected);
+    if (logs.empty())
+      return Usage(absl::StrCat("--log-list ", flags.log_list, ": no log to follow"));
+  } else {
+    LogInfo log;
+    log.api = flags.tiled_log.empty() ? LogApi::kRfc6962 : LogApi::kTiled;
+    log.url = flags.tiled_log.empty() ? flags.rfc6962_log : flags.tiled_log;
+    log.origin = flags.origin;
+    log.key_base64 = flags.log_key;
+    logs.push_back(log);
+  }
+  std::vector<LogTarget> targets;
+  for (const LogInfo& log : logs) {
+    absl::StatusOr<LogTarget> t = MakeTarget(log, flags.data_dir);
+    if (!t.ok()) {
+      return Usage(absl::StrCat(flags.log_list.empty() ? "--log-key: " : "", t.status().message()));
+    }
+    targets.push_back(*std::move(t));
+  }
+  if (::access(flags.data_dir.c_str(), F_OK) != 0 && ::mkdir(flags.data_dir.c_str(), 0755) != 0) {
+    std::fprintf(stderr, "ct-fetch: cannot create --data-dir %s: %s\n", flags.data_dir.c_str(),
+                 ErrnoText(errno).c_str());
+    return 1;
+  }
+  return Run(flags, std::move(targets));
+}
+
+}  // namespace
+}  // namespace ctmr
+
+int main(int argc, char** argv) { return ctmr::Main(argc, argv); }

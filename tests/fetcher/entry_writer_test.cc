@@ -1,0 +1,133 @@
+// fetcher/entry_writer: PEM blocks with RFC 1421 headers that the map's reader
+// parses back, one folder per notAfter date, expired certificates skipped.
+#include "fetcher/entry_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/certificate_file_reader.h"
+#include "common/certificate_view.h"
+#include "common/civil_date.h"
+#include "common/der_certificate_parser.h"
+#include "common/file_util.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr {
+namespace {
+
+std::string Issuer() {
+  const char* src = std::getenv("CT_SOURCE_DIR");
+  return ReadFileToString(std::string(src ? src : ".") +
+                          "/tests/data/certs/navigli2025h2-issuer-54588456f084df53.der")
+      .value_or("");
+}
+
+int64_t NotAfter(const std::string& der) {
+  CertificateView view;
+  EXPECT_TRUE(ParseCertificateDer(der, &view).ok());
+  return view.not_after;
+}
+
+TEST(EntryWriterTest, FormatsRfc3339) {
+  EXPECT_EQ(FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Millis(1746292403102), "2025-05-03T17:13:23.102Z");
+}
+
+TEST(EntryWriterTest, BlockHasHeadersAndWrappedBase64) {
+  const std::string block = FormatPemBlock("https://log.example/", 1746292403102, "\x30\x03xyz");
+  EXPECT_EQ(block,
+            "-----BEGIN CERTIFICATE-----\nLog: https://log.example/\n"
+            "Recorded-at: 2025-05-03T17:13:23.102Z\n\nMAN4eXo=\n-----END CERTIFICATE-----\n");
+  const std::string der = Issuer();
+  const std::string big = FormatPemBlock("u", 0, der);
+  size_t longest = 0;
+  for (size_t pos = 0, next; (next = big.find('\n', pos)) != std::string::npos; pos = next + 1) {
+    longest = std::max(longest, next - pos);
+  }
+  EXPECT_EQ(longest, 64u);
+}
+
+TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  ASSERT_FALSE(der.empty());
+  const int64_t not_after = NotAfter(der);
+  EntryWriter writer(root.path(), /*include_expired=*/false, not_after - 86400);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<bool> written = writer.Append("https://log.example/", 1000 * i, der, "ISSUER");
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_TRUE(*written);
+  }
+  ASSERT_TRUE(writer.Commit().ok());
+  EXPECT_EQ(writer.stats().written, 3u);
+
+  const std::string path =
+      absl::StrCat(root.path(), "/", FormatDate(DayOfUnixSeconds(not_after)), "/ISSUER.pem");
+  std::vector<std::string> read;
+  auto visit = [&](std::string_view block) {
+    read.emplace_back(block);
+    return true;
+  };
+  absl::StatusOr<FileReadResult> r =
+      ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(visit));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->blocks, 3u);
+  EXPECT_EQ(r->malformed_blocks, 0u);
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_EQ(read[0], der);
+
+  // Appends, never truncates.
+  EntryWriter again(root.path(), false, not_after - 86400);
+  ASSERT_TRUE(again.Append("u", 0, der, "ISSUER").ok());
+  ASSERT_TRUE(again.Commit().ok());
+  read.clear();
+  r = ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(visit));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(read.size(), 4u);
+}
+
+TEST(EntryWriterTest, SkipsExpiredUnlessIncluded) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  const int64_t not_after = NotAfter(der);
+  EntryWriter writer(root.path(), /*include_expired=*/false, not_after + 1);
+  absl::StatusOr<bool> written = writer.Append("u", 0, der, "ISSUER");
+  ASSERT_TRUE(written.ok());
+  EXPECT_FALSE(*written);
+  EXPECT_EQ(writer.stats().expired, 1u);
+  ASSERT_TRUE(writer.Commit().ok());
+  EXPECT_TRUE(ctmr::testing::ListDir(root.path()).empty());
+
+  EntryWriter all(root.path(), /*include_expired=*/true, not_after + 1);
+  written = all.Append("u", 0, der, "ISSUER");
+  ASSERT_TRUE(written.ok());
+  EXPECT_TRUE(*written);
+  ASSERT_TRUE(all.Commit().ok());
+  EXPECT_EQ(ctmr::testing::ListDir(root.path()).size(), 1u);
+}
+
+TEST(EntryWriterTest, SkipsWhatIsNotACertificate) {
+  ctmr::testing::TempDir root;
+  EntryWriter writer(root.path(), true, 0);
+  absl::StatusOr<bool> written = writer.Append("u", 0, "not DER", "ISSUER");
+  ASSERT_TRUE(written.ok());
+  EXPECT_FALSE(*written);
+  EXPECT_EQ(writer.stats().unparseable, 1u);
+}
+
+TEST(EntryWriterTest, SavesIssuerOnce) {
+  ctmr::testing::TempDir root;
+  EntryWriter writer(root.path(), true, 0);
+  ASSERT_TRUE(writer.SaveIssuer("ID", Issuer()).ok());
+  ASSERT_TRUE(writer.SaveIssuer("ID", Issuer()).ok());
+  const std::string pem = ReadFileToString(root.path() + "/issuers/ID.pem").value_or("");
+  EXPECT_EQ(pem.rfind("-----BEGIN CERTIFICATE-----\nMII", 0), 0u) << pem.substr(0, 80);
+}
+
+}  // namespace
+}  // namespace ctmr

@@ -1,0 +1,250 @@
+// ct-fetch end to end: the real binary against tests/fetch_log_server serving
+// the first 512 entries of Geomys' Navigli 2025h2 through both read APIs,
+// signed with a test key; then `ct-worker map` counts what was written.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/certificate_file_reader.h"
+#include "common/file_util.h"
+#include "fetcher/codec.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr {
+namespace {
+
+using ::ctmr::testing::BinaryPath;
+using ::ctmr::testing::ListDir;
+using ::ctmr::testing::RunCommand;
+using ::ctmr::testing::TempDir;
+
+constexpr char kOrigin[] = "navigli2025h2.sunlight.geomys.org";
+constexpr char kDateDir[] = "2025-08-01";  // every Navigli certificate expires that day
+
+std::string SourceDir() {
+  const char* src = std::getenv("CT_SOURCE_DIR");
+  return src ? src : ".";
+}
+std::string ServerDir() { return SourceDir() + "/tests/fetch_log_server"; }
+std::string NavigliDir() { return SourceDir() + "/tests/data/ct/navigli2025h2"; }
+
+// The static-ct-api note key ID is SHA-256(name ‖ 0x0A ‖ 0x05 ‖ LogID)[:4], the
+// LogID being SHA-256 of the SPKI. The test server hashes the bare SPKI
+// instead, so for tiled logs the test signs the checkpoint itself and serves
+// it as a pre-signed file (log.json "checkpoint").
+constexpr char kSignCheckpointPy[] = R"PY(
+import base64, hashlib, json, os, struct, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+import ct_test_log_server as s
+log_dir, key = sys.argv[2], sys.argv[3]
+log = s.load_log_dir(log_dir)
+signer = s.Signer(key)
+size, name = log.tree.size, log.origin
+root = log.tree.mth(0, size)
+kid = hashlib.sha256(name.encode() + b"\n\x05" + hashlib.sha256(signer.spki).digest()).digest()[:4]
+sig = kid + struct.pack(">Q", log.timestamp) + signer.digitally_signed(log.timestamp, size, root)
+text = "%s\n%d\n%s\n\n\u2014 %s %s\n" % (name, size, base64.b64encode(root).decode(), name,
+                                         base64.b64encode(sig).decode())
+with open(os.path.join(log_dir, "checkpoint.txt"), "w") as f:
+    f.write(text)
+with open(os.path.join(log_dir, "log.json")) as f:
+    manifest = json.load(f)
+manifest["checkpoint"] = "checkpoint.txt"
+with open(os.path.join(log_dir, "log.json"), "w") as f:
+    json.dump(manifest, f)
+)PY";
+
+class FetchIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = tmp_.path() + "/log-key.pem";
+    ASSERT_EQ(RunCommand({"/usr/bin/openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout",
+                          "-out", key_})
+                  .exit_code,
+              0);
+    const std::string spki = tmp_.path() + "/log-key.spki";
+    ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkey", "-in", key_, "-pubout", "-outform", "DER",
+                          "-out", spki})
+                  .exit_code,
+              0);
+    key_b64_ = EncodeBase64(ReadFileToString(spki).value_or(""));
+    root_ = tmp_.path() + "/root";
+  }
+
+  void TearDown() override {
+    if (server_pid_ > 0) {
+      ::kill(server_pid_, SIGTERM);
+      ctmr::testing::WaitProcess(server_pid_);
+    }
+  }
+
+  // Starts the server with `args` after the source arguments; sets url_.
+  void StartServer(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/python3", ServerDir() + "/ct_test_log_server.py",
+                                     "--port",           "0",
+                                     "--sign-key",       key_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string log = tmp_.path() + "/server.log";
+    server_pid_ = ctmr::testing::StartProcessLogged(argv, log);
+    std::string port;
+    ASSERT_TRUE(ctmr::testing::WaitFor(10, [&] {
+      const std::string out = ctmr::testing::ReadFile(log);
+      const size_t at = out.find("listening 127.0.0.1:");
+      const size_t eol = out.find('\n', at);
+      if (at == std::string::npos || eol == std::string::npos) return false;
+      port = out.substr(at + 20, eol - at - 20);
+      return true;
+    })) << ctmr::testing::ReadFile(log);
+    url_ = "http://127.0.0.1:" + port;
+  }
+
+  // A --log-dir of the first `tree_size` Navigli entries with a checkpoint
+  // signed by the test key.
+  std::string MakeLogDir(int tree_size) {
+    const std::string dir = tmp_.path() + "/log";
+    EXPECT_EQ(RunCommand({"/usr/bin/python3", ServerDir() + "/make_navigli_log.py", NavigliDir(),
+                          dir, "--tree-size", std::to_string(tree_size)})
+                  .exit_code,
+              0);
+    const std::string script = tmp_.path() + "/sign_checkpoint.py";
+    ctmr::testing::WriteFile(script, kSignCheckpointPy);
+    const auto r = RunCommand({"/usr/bin/python3", script, ServerDir(), dir, key_});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return dir;
+  }
+
+  ctmr::testing::CommandResult FetchRfc6962(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {BinaryPath("ct-fetch"),
+                                     "--data-dir",
+                                     root_,
+                                     "--rfc6962-log",
+                                     url_ + "/",
+                                     "--log-key",
+                                     key_b64_,
+                                     "--once",
+                                     "--include-expired"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  }
+
+  ctmr::testing::CommandResult FetchTiled() {
+    return RunCommand({BinaryPath("ct-fetch"), "--data-dir", root_, "--tiled-log", url_, "--origin",
+                       kOrigin, "--log-key", key_b64_, "--once", "--include-expired"});
+  }
+
+  // Complete PEM blocks under ROOT/2025-08-01.
+  uint64_t CountBlocks() {
+    const std::string dir = root_ + "/" + kDateDir;
+    uint64_t blocks = 0;
+    for (const std::string& name : ListDir(dir)) {
+      if (!absl::EndsWith(name, ".pem")) continue;
+      auto ok = [](std::string_view) { return true; };
+      absl::StatusOr<FileReadResult> r =
+          ReadCertificateFile(dir + "/" + name, 0, CertificateFileFormat::kPem, ok);
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (r.ok()) blocks += r->blocks - r->malformed_blocks;
+    }
+    return blocks;
+  }
+
+  std::string StateFile() {
+    std::vector<std::string> names = ListDir(root_ + "/state");
+    return names.size() == 1 ? root_ + "/state/" + names[0] : "";
+  }
+
+  TempDir tmp_;
+  std::string key_, key_b64_, root_, url_;
+  pid_t server_pid_ = -1;
+};
+
+TEST_F(FetchIntegrationTest, Rfc6962NavigliIsFetchedVerifiedAndMapped) {
+  StartServer({"--serve-real-navigli", NavigliDir()});
+  auto r = FetchRfc6962();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 512u);
+  EXPECT_FALSE(ListDir(root_ + "/issuers").empty());
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 512"), std::string::npos);
+
+  // A second run finds nothing new and appends nothing.
+  r = FetchRfc6962();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 512u);
+
+  r = RunCommand({BinaryPath("ct-worker"), "map", root_ + "/" + kDateDir});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("512 new certificates"), std::string::npos) << r.output;
+}
+
+TEST_F(FetchIntegrationTest, TiledNavigliWithPartialTileIsFetched) {
+  const std::string dir = MakeLogDir(300);  // tile 1 is partial: .p/44
+  StartServer({"--log-dir", dir});
+  auto r = FetchTiled();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 300u);
+  EXPECT_FALSE(ListDir(root_ + "/issuers").empty());
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 300"), std::string::npos);
+}
+
+TEST_F(FetchIntegrationTest, TiledTamperedLeafWritesNothing) {
+  const std::string dir = MakeLogDir(512);
+  StartServer({"--log-dir", dir, "--tamper-leaf", "100"});
+  auto r = FetchTiled();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // Entry 100 is a precertificate: the flipped bit lands in its pre_certificate,
+  // which the leaf hash does not cover, so the TBSCertificate comparison finds it.
+  EXPECT_NE(r.output.find("entry 100"), std::string::npos) << r.output;
+  EXPECT_EQ(CountBlocks(), 0u);
+  EXPECT_EQ(StateFile(), "");
+}
+
+TEST_F(FetchIntegrationTest, Rfc6962TamperedLeafStopsBeforeItsBatch) {
+  StartServer({"--serve-real-navigli", NavigliDir(), "--tamper-leaf", "300"});
+  auto r = FetchRfc6962();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("entries [256, 512)"), std::string::npos) << r.output;
+  EXPECT_EQ(CountBlocks(), 256u);  // the first batch verified; the second did not
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 256"), std::string::npos);
+}
+
+TEST_F(FetchIntegrationTest, Rfc6962SurvivesErrorsAndShortReads) {
+  StartServer({"--serve-real-navigli", NavigliDir(), "--fail-429", "2", "--fail-500", "2",
+               "--short-reads"});
+  auto r = FetchRfc6962({"--batch", "100"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 512u);
+}
+
+TEST_F(FetchIntegrationTest, ShrinkingTreeIsAnErrorAndLeavesStateAlone) {
+  StartServer({"--serve-real-navigli", NavigliDir(), "--shrink-tree"});
+  auto r = FetchRfc6962();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string state = ctmr::testing::ReadFile(StateFile());
+  r = FetchRfc6962();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("tree head shrank"), std::string::npos) << r.output;
+  EXPECT_EQ(ctmr::testing::ReadFile(StateFile()), state);
+  EXPECT_EQ(CountBlocks(), 512u);
+}
+
+TEST_F(FetchIntegrationTest, BadUsageExitsTwo) {
+  EXPECT_EQ(RunCommand({BinaryPath("ct-fetch"), "--data-dir", root_}).exit_code, 2);
+  EXPECT_EQ(RunCommand({BinaryPath("ct-fetch"), "--tiled-log", "http://x/", "--log-key", key_b64_})
+                .exit_code,
+            2);
+  EXPECT_EQ(RunCommand(
+                {BinaryPath("ct-fetch"), "--rfc6962-log", "http://x/", "--log-key", "bm90IGEga2V5"})
+                .exit_code,
+            2);
+  EXPECT_EQ(RunCommand({BinaryPath("ct-fetch"), "--log-list", "/nonexistent.json"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace ctmr
