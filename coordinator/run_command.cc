@@ -267,10 +267,16 @@ bool Coordinator::Send(const std::string& routing_id, const Envelope& body) {
 void Coordinator::Handle(const std::string& routing_id, const Envelope& e) {
   const int64_t now = NowMs();
   switch (e.body_case()) {
-    case Envelope::kReady:
+    case Envelope::kReady: {
       progress_.Break();
       scheduler_.OnReady(routing_id, e.ready(), now);
+      // Answer at once, so that a worker knows within a round trip that its
+      // connection works (it reconnects quickly when no answer comes).
+      Envelope hb;
+      hb.mutable_heartbeat();
+      if (!Send(routing_id, hb)) scheduler_.Forget(routing_id);
       break;
+    }
     case Envelope::kHeartbeat:
       scheduler_.OnHeartbeat(routing_id, e.heartbeat(), now);
       break;

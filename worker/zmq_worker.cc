@@ -128,6 +128,7 @@ absl::Status ZmqWorker::Run() {
     }
     const milliseconds silence = options_.heartbeat * std::max(1, options_.liveness);
     milliseconds backoff = options_.reconnect_min;
+    milliseconds first_contact_backoff = kFirstContact / 4;
     while (true) {
       absl::Status connected = Connect();
       if (!connected.ok()) return connected;
@@ -137,7 +138,11 @@ absl::Status ZmqWorker::Run() {
         Poll(std::max(milliseconds(0), wait));
         const Clock::time_point heard_before = last_heard_;
         ReceiveAll();
-        if (last_heard_ != heard_before) backoff = options_.reconnect_min;
+        if (last_heard_ != heard_before) {
+          backoff = options_.reconnect_min;
+          first_contact_backoff = kFirstContact / 4;
+          heard_on_connection_ = true;
+        }
         CollectResults();
         if (Done()) break;
         const Clock::time_point now = Clock::now();
@@ -145,7 +150,14 @@ absl::Status ZmqWorker::Run() {
           SendHeartbeat();
           next_heartbeat = now + options_.heartbeat;
         }
-        if (now - last_heard_ > silence || talking_to_worker_) break;
+        // A connection the coordinator never answered (it was not listening
+        // yet, or the address is wrong) is given up after kFirstContact: the
+        // coordinator answers Ready at once. ZeroMQ's own reconnect is off.
+        const bool never_heard = !heard_on_connection_;
+        if (now - last_heard_ > (never_heard ? std::min(silence, kFirstContact) : silence) ||
+            talking_to_worker_) {
+          break;
+        }
       }
       if (Done()) break;
       if (!talking_to_worker_) {
@@ -153,7 +165,13 @@ absl::Status ZmqWorker::Run() {
                      << silence.count() << " ms; reconnecting in " << backoff.count() << " ms";
       }
       Disconnect();
-      const Clock::time_point until = Clock::now() + backoff;
+      // A connection that never got an answer waits less before the next try
+      // (the coordinator was probably not listening yet), growing as usual.
+      if (!heard_on_connection_) {
+        first_contact_backoff = std::min(first_contact_backoff * 2, backoff);
+      }
+      const Clock::time_point until =
+          Clock::now() + (heard_on_connection_ ? backoff : first_contact_backoff);
       for (Clock::time_point now = Clock::now(); now < until && !Done(); now = Clock::now()) {
         Poll(std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
         CollectResults();
@@ -198,6 +216,7 @@ absl::Status ZmqWorker::Connect() {
         absl::StrCat("cannot connect to ", options_.endpoint, ": ", e.what()));
   }
   last_heard_ = Clock::now();
+  heard_on_connection_ = false;
   LOG(INFO) << "connecting to " << options_.endpoint << " as " << options_.worker_name;
   Envelope ready;
   ready.mutable_ready()->set_worker_name(options_.worker_name);

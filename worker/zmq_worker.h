@@ -114,6 +114,11 @@ class ZmqWorker {
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
   std::chrono::steady_clock::time_point last_heard_;
+  // Whether anything arrived on the current connection. The coordinator
+  // answers Ready at once, so a silent new connection is given up after
+  // kFirstContact instead of the full liveness period.
+  bool heard_on_connection_ = false;
+  static constexpr std::chrono::milliseconds kFirstContact{500};
   bool talking_to_worker_ = false;  // the peer sent Ready or Result
 
   // Owned by the loop thread.
