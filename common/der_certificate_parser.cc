@@ -16,6 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/civil_date.h"
+#include "common/utf8.h"
+
 namespace ctmr {
 namespace {
 
@@ -208,24 +211,6 @@ bool ValidNameValue(uint8_t tag, std::string_view v) {
   }
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
 // The UTF-8 form of an already validated name value, as ASN1_STRING_to_UTF8
 // produces it. Points into `v` when no conversion is needed.
 std::string_view ToUtf8(uint8_t tag, std::string_view v, CertificateView* out) {
@@ -292,15 +277,6 @@ Error CheckAlgorithm(Reader* r) {
   return "unsupported algorithm parameters";
 }
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 // UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ, the only forms
 // RFC 5280 allows, with the field ranges OpenSSL's ASN1_TIME_to_tm checks.
 Error ParseTime(Reader* r, int64_t* out) {
@@ -336,7 +312,8 @@ Error ParseTime(Reader* r, int64_t* out) {
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return "bad day";
   if (hour > 23 || minute > 59 || second > 59) return "bad time of day";
-  *out = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+  *out = int64_t{DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day))} *
+             86400 +
          hour * 3600 + minute * 60 + second;
   return nullptr;
 }

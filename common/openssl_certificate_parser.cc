@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "common/civil_date.h"
+
 namespace ctmr {
 namespace {
 
@@ -26,24 +28,15 @@ struct OpenSslFree {
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
 };
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 // ASN1_TIME_to_tm, then calendar arithmetic that does not depend on the
 // process time zone (which mktime/timegm would, or are not portable).
 bool TimeToUnix(const ASN1_TIME* t, int64_t* out) {
   struct tm tm = {};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return false;
-  *out = DaysFromCivil(int64_t{tm.tm_year} + 1900, static_cast<unsigned>(tm.tm_mon + 1),
-                       static_cast<unsigned>(tm.tm_mday)) *
-             86400 +
-         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  const int64_t days =
+      DaysFromCivil(int64_t{tm.tm_year} + 1900, static_cast<unsigned>(tm.tm_mon + 1),
+                    static_cast<unsigned>(tm.tm_mday));
+  *out = days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
   return true;
 }
 

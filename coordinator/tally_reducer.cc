@@ -27,27 +27,34 @@ void TallyReducer::NoteIssuerName(const IssuerTally& t) {
   }
 }
 
+absl::Status TallyReducer::AddIssuer(const IssuerTally& t, std::optional<uint64_t> active_certs) {
+  NoteIssuerName(t);
+  for (const DayCount& d : t.issued()) {
+    stats_.issued_per_day[d.day()] += d.certificates();
+    stats_.issued_per_day_by_issuer[{d.day(), t.issuer_id()}] += d.certificates();
+  }
+  if (!active_certs.has_value()) return absl::OkStatus();
+  IssuerSets& s = issuers_[t.issuer_id()];
+  s.certs += *active_certs;
+  ASSIGN_OR_RETURN(HashSet fqdns, DecodeHashSet(t.fqdns()));
+  ASSIGN_OR_RETURN(HashSet regdomains, DecodeHashSet(t.regdomains()));
+  ASSIGN_OR_RETURN(HashSet wildcards, DecodeHashSet(t.wildcards()));
+  // Concatenated here, sorted once in Finish: k linear merges would copy the
+  // growing set once per directory.
+  s.fqdns.insert(s.fqdns.end(), fqdns.begin(), fqdns.end());
+  s.regdomains.insert(s.regdomains.end(), regdomains.begin(), regdomains.end());
+  s.wildcards.insert(s.wildcards.end(), wildcards.begin(), wildcards.end());
+  return absl::OkStatus();
+}
+
 absl::Status TallyReducer::Add(const DirectoryTally& tally, bool active) {
   stats_.unparseable_blocks += tally.errors().unparseable_blocks();
   stats_.skipped_files += tally.errors().skipped_files();
   if (active) ++stats_.active_directories;
   for (const IssuerTally& t : tally.issuers()) {
-    NoteIssuerName(t);
-    for (const DayCount& d : t.issued()) {
-      stats_.issued_per_day[d.day()] += d.certificates();
-      stats_.issued_per_day_by_issuer[{d.day(), t.issuer_id()}] += d.certificates();
-    }
-    if (!active) continue;
-    IssuerSets& s = issuers_[t.issuer_id()];
-    s.certs += t.serials().size() / 16;
-    ASSIGN_OR_RETURN(HashSet fqdns, DecodeHashSet(t.fqdns()));
-    ASSIGN_OR_RETURN(HashSet regdomains, DecodeHashSet(t.regdomains()));
-    ASSIGN_OR_RETURN(HashSet wildcards, DecodeHashSet(t.wildcards()));
-    // Concatenated here, sorted once in Finish: k linear merges would copy
-    // the growing set once per directory.
-    s.fqdns.insert(s.fqdns.end(), fqdns.begin(), fqdns.end());
-    s.regdomains.insert(s.regdomains.end(), regdomains.begin(), regdomains.end());
-    s.wildcards.insert(s.wildcards.end(), wildcards.begin(), wildcards.end());
+    // A directory's certificates are its distinct serials.
+    RETURN_IF_ERROR(
+        AddIssuer(t, active ? std::optional<uint64_t>(t.serials().size() / 16) : std::nullopt));
   }
   return absl::OkStatus();
 }
@@ -57,19 +64,7 @@ absl::Status TallyReducer::AddPartial(const ReduceTally& partial) {
   stats_.skipped_files += partial.errors().skipped_files();
   stats_.active_directories += partial.active_directories();
   for (const IssuerTally& t : partial.issuers()) {
-    NoteIssuerName(t);
-    for (const DayCount& d : t.issued()) {
-      stats_.issued_per_day[d.day()] += d.certificates();
-      stats_.issued_per_day_by_issuer[{d.day(), t.issuer_id()}] += d.certificates();
-    }
-    IssuerSets& s = issuers_[t.issuer_id()];
-    s.certs += t.active_certificates();
-    ASSIGN_OR_RETURN(HashSet fqdns, DecodeHashSet(t.fqdns()));
-    ASSIGN_OR_RETURN(HashSet regdomains, DecodeHashSet(t.regdomains()));
-    ASSIGN_OR_RETURN(HashSet wildcards, DecodeHashSet(t.wildcards()));
-    s.fqdns.insert(s.fqdns.end(), fqdns.begin(), fqdns.end());
-    s.regdomains.insert(s.regdomains.end(), regdomains.begin(), regdomains.end());
-    s.wildcards.insert(s.wildcards.end(), wildcards.begin(), wildcards.end());
+    RETURN_IF_ERROR(AddIssuer(t, t.active_certificates()));
   }
   return absl::OkStatus();
 }

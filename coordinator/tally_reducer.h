@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +75,9 @@ class TallyReducer {
     HashSet fqdns, regdomains, wildcards;
   };
   void NoteIssuerName(const IssuerTally& t);
+  // Counts one issuer's day counts, and, when `active_certs` is set, its
+  // active certificates and name sets.
+  absl::Status AddIssuer(const IssuerTally& t, std::optional<uint64_t> active_certs);
 
   std::map<std::string, IssuerSets> issuers_;
   ReduceStats stats_;
