@@ -77,18 +77,6 @@ absl::Status RequestRequeue(const std::string& path, const std::vector<std::stri
 
 json FailedDirectoriesJson(const RunState& state) { return FailedJson(state.failed); }
 
-json LastRunJson(const LastRun& r) {
-  return {{"run_id", r.run_id},
-          {"started_at", r.started_at},
-          {"finished_at", r.finished_at},
-          {"as_of", r.as_of},
-          {"mapped", r.mapped},
-          {"map_tasks", r.map_tasks},
-          {"merge_tasks", r.merge_tasks},
-          {"failed", r.failed},
-          {"discarded_results", r.discarded_results}};
-}
-
 std::string DumpJson(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }

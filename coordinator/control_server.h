@@ -42,7 +42,6 @@ absl::Status RequestRequeue(const std::string& path, const std::vector<std::stri
 
 // The parts of `status` a state file alone can answer.
 nlohmann::json FailedDirectoriesJson(const RunState& state);
-nlohmann::json LastRunJson(const LastRun& last_run);
 
 // JSON text that never throws on bytes that are not UTF-8 (they are replaced).
 std::string DumpJson(const nlohmann::json& j, int indent = -1);

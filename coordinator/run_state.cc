@@ -63,6 +63,18 @@ absl::StatusOr<RunState> LoadRunState(const std::string& path) {
   return state;
 }
 
+nlohmann::json LastRunJson(const LastRun& r) {
+  return {{"run_id", r.run_id},
+          {"started_at", r.started_at},
+          {"finished_at", r.finished_at},
+          {"as_of", r.as_of},
+          {"mapped", r.mapped},
+          {"map_tasks", r.map_tasks},
+          {"merge_tasks", r.merge_tasks},
+          {"failed", r.failed},
+          {"discarded_results", r.discarded_results}};
+}
+
 absl::Status SaveRunState(const std::string& path, const RunState& state) {
   json failed = json::object();
   for (const auto& [name, d] : state.failed) {
@@ -72,19 +84,8 @@ absl::Status SaveRunState(const std::string& path, const RunState& state) {
                     {"input_fingerprint", d.input_fingerprint},
                     {"failed_at", d.failed_at}};
   }
-  const LastRun& r = state.last_run;
-  json j = {{"failed", failed},
-            {"last_run",
-             {{"run_id", r.run_id},
-              {"started_at", r.started_at},
-              {"finished_at", r.finished_at},
-              {"as_of", r.as_of},
-              {"mapped", r.mapped},
-              {"map_tasks", r.map_tasks},
-              {"merge_tasks", r.merge_tasks},
-              {"failed", r.failed},
-              {"discarded_results", r.discarded_results}}},
-            {"workers", state.workers}};
+  json j = {
+      {"failed", failed}, {"last_run", LastRunJson(state.last_run)}, {"workers", state.workers}};
   if (!state.requeue.empty()) j["requeue"] = state.requeue;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);

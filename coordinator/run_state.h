@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct RunState {
 
 // ROOT/state/coordinator.json
 std::string RunStatePath(const std::string& data_dir);
+
+// The last_run object of the state file (and of `status`).
+nlohmann::json LastRunJson(const LastRun& last_run);
 
 // A missing file is an empty state; a file that does not parse is DataLoss.
 absl::StatusOr<RunState> LoadRunState(const std::string& path);
