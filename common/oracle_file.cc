@@ -59,7 +59,7 @@ absl::StatusOr<bool> NeedsMapping(const std::string& dir,
     auto it = offsets.find(name);
     struct stat st;
     // A file that cannot be stat'ed is stale: the map reports why it fails.
-    if (it == offsets.end() || ::stat((dir + "/" + name).c_str(), &st) != 0 ||
+    if (it == offsets.end() || ::stat(absl::StrCat(dir, "/", name).c_str(), &st) != 0 ||
         static_cast<uint64_t>(st.st_size) != it->second) {
       stale = true;
       break;

@@ -21,9 +21,12 @@
 #define ASSIGN_OR_RETURN(lhs, expr) \
   CT_ASSIGN_OR_RETURN_IMPL(CT_STATUS_CONCAT(ct_statusor_, __LINE__), lhs, expr)
 
+// `lhs` may be a declaration ("auto x"), so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CT_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
   auto statusor = (expr);                             \
   if (!statusor.ok()) return statusor.status();       \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // CT_COMMON_STATUS_MACROS_H_

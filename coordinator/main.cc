@@ -51,7 +51,9 @@ int Print(const ctmr::OperatorOutput& output) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"ct-coordinator: map/reduce CT certificate directories into statistics"};
@@ -190,4 +192,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are values inside; this only keeps an unexpected exception (an
+  // allocation failure, a library bug) from ending the process without a word.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
 }

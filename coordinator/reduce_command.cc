@@ -75,6 +75,7 @@ absl::StatusOr<Report> RunReduce(const ReduceOptions& options) {
                                            : static_cast<int>(std::thread::hardware_concurrency()),
                        static_cast<int>(stale.size())));
   std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       DirectoryMapper mapper(suffixes.get());

@@ -211,6 +211,7 @@ void Coordinator::StartLocalWorkers() {
                                    std::to_string(options_.heartbeat_ms)};
   args.insert(args.end(), worker_curve_args_.begin(), worker_curve_args_.end());
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
@@ -507,6 +508,7 @@ Coordinator::CycleResult Coordinator::RunCycle() {
     std::map<uint64_t, std::vector<const DateDirectory*>> tasks;
     for (auto& g : groups) {
       std::vector<std::string> paths;
+      paths.reserve(g.size());
       for (const DateDirectory* d : g) paths.push_back(d->path);
       tasks[merge_task(paths, {}, 0)] = g;
     }

@@ -241,4 +241,13 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace ctmr
 
-int main(int argc, char** argv) { return ctmr::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Errors are values inside; this only keeps an unexpected exception (an
+  // allocation failure, a library bug) from ending the process without a word.
+  try {
+    return ctmr::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
+}

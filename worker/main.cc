@@ -107,7 +107,9 @@ int RunConnected(const ConnectFlags& flags) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"ct-worker: map CT certificate directories into per-issuer tallies"};
@@ -157,4 +159,17 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "ct-worker: give a subcommand (map) or --connect ENDPOINT\n%s",
                app.help().c_str());
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are values inside; this only keeps an unexpected exception (an
+  // allocation failure, a library bug) from ending the process without a word.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
 }

@@ -127,7 +127,7 @@ std::string CertificateTemplate::BuildTbs(const LeafSpec& spec) const {
     for (int i = 0; i < 2; ++i) {
       std::string sct;
       sct.push_back('\0');  // v1
-      sct.append(sct_logs_, static_cast<size_t>(32 * i), 32);
+      sct.append(sct_logs_, 32 * static_cast<size_t>(i), 32);
       for (int b = 7; b >= 0; --b) sct.push_back(static_cast<char>((ts + i * 211) >> (8 * b)));
       Append16(&sct, 0);      // no extensions
       sct.push_back('\x04');  // sha256

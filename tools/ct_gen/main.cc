@@ -24,7 +24,7 @@ int Usage(const std::string& message) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"ct-gen: a Certificate Transparency corpus with known answers"};
   ctgen::GenOptions opt;
   std::string first_date, as_of;
@@ -83,4 +83,15 @@ int main(int argc, char** argv) {
                static_cast<double>(corpus.files().bytes_written()) / 1e6, opt.root.c_str(),
                opt.answers_path.c_str(), secs);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  // Errors are values inside; this only keeps an unexpected exception (an
+  // allocation failure, a library bug) from ending the process without a word.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ct-gen: %s\n", e.what());
+    return 1;
+  }
 }
