@@ -138,41 +138,6 @@ bool ValidInteger(std::string_view v) {
 // A BIT STRING whose unused-bits octet is zero (keys and signatures always are).
 bool ValidBitString(std::string_view v) { return !v.empty() && v[0] == 0; }
 
-// Strict RFC 3629 UTF-8: no overlong forms, no surrogates, at most U+10FFFF.
-bool ValidUtf8(std::string_view s) {
-  const uint8_t* p = Bytes(s);
-  const uint8_t* end = p + s.size();
-  while (p < end) {
-    const uint8_t c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 2, cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3, cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (static_cast<size_t>(end - p) < n) return false;
-    for (size_t i = 1; i < n; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    p += n;
-  }
-  return true;
-}
-
 inline bool ValidCodePoint(uint32_t cp) {
   return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
 }

@@ -70,38 +70,6 @@ bool OidToText(std::string_view oid, std::string* out) {
   return true;
 }
 
-bool ValidScalar(uint32_t cp) { return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff); }
-
-bool ValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const uint8_t* end = p + s.size();
-  while (p < end) {
-    const uint8_t c = *p;
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      n = 2, cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3, cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (static_cast<size_t>(end - p) < n) return false;
-    for (size_t i = 1; i < n; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || !ValidScalar(cp)) return false;
-    p += n;
-  }
-  return true;
-}
-
 // Converts a string value to UTF-8 the way ASN1_STRING_to_UTF8 does: one-byte
 // types as Latin-1, BMPString as UCS-2, UniversalString as UCS-4.
 bool StringToUtf8(uint8_t tag, std::string_view v, std::string* out) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/guarded_main.h"
 #include "common/zmq_util.h"
 #include "coordinator/operator_commands.h"
 #include "coordinator/reduce_command.h"
@@ -196,13 +197,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Errors are values inside; this only keeps an unexpected exception (an
-  // allocation failure, a library bug) from ending the process without a word.
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ctmr::GuardedMain(argc, argv, Main); }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
+#include "common/guarded_main.h"
 #include "fetcher/codec.h"
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
@@ -241,13 +242,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace ctmr
 
-int main(int argc, char** argv) {
-  // Errors are values inside; this only keeps an unexpected exception (an
-  // allocation failure, a library bug) from ending the process without a word.
-  try {
-    return ctmr::Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ctmr::GuardedMain(argc, argv, ctmr::Main); }

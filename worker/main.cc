@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/guarded_main.h"
 #include "common/registered_domain.h"
 #include "common/zmq_util.h"
 #include "worker/directory_mapper.h"
@@ -163,13 +164,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Errors are values inside; this only keeps an unexpected exception (an
-  // allocation failure, a library bug) from ending the process without a word.
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ctmr::GuardedMain(argc, argv, Main); }

@@ -7,11 +7,10 @@
 
 #include <chrono>
 #include <map>
-#include <thread>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 #include <zmq.hpp>
 
 #include "gtest/gtest.h"
@@ -46,8 +45,8 @@ class DistributedTest : public ::testing::Test {
   // dispatched first, whose map takes long enough to stall a worker inside it.
   void Generate(int certs, int days, int big_directory_certs = 0) {
     auto gen = RunCommand({BinaryPath("ct-gen"), "--out", root_, "--certs", std::to_string(certs),
-                           "--days", std::to_string(days), "--first-date", "2026-11-20",
-                           "--as-of", kAsOf, "--seed", "21", "--edge-cases"});
+                           "--days", std::to_string(days), "--first-date", "2026-11-20", "--as-of",
+                           kAsOf, "--seed", "21", "--edge-cases"});
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
     if (big_directory_certs > 0) {
       const std::string big = tmp_.path() + "/big";
@@ -62,32 +61,41 @@ class DistributedTest : public ::testing::Test {
 
   // The reports of `ct-coordinator reduce` on the untouched copy.
   void ExpectSameReportsAsReduce() {
-    auto reduce = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference_,
-                              "--as-of", kAsOf});
+    auto reduce = RunCommand(
+        {BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference_, "--as-of", kAsOf});
     ASSERT_EQ(reduce.exit_code, 0) << reduce.output;
     Json got = Json::parse(ReadFile(root_ + "/reports/summary.json"));
     Json want = Json::parse(ReadFile(reference_ + "/reports/summary.json"));
     got["directories"].erase("mapped");
     want["directories"].erase("mapped");
     EXPECT_EQ(got, want);
-    for (const char* report : {"cert-daily-stats.tsv", "issued-per-day.csv",
-                               "active-by-issuer.csv"}) {
+    for (const char* report :
+         {"cert-daily-stats.tsv", "issued-per-day.csv", "active-by-issuer.csv"}) {
       EXPECT_EQ(ReadFile(root_ + "/reports/" + report), ReadFile(reference_ + "/reports/" + report))
           << report;
     }
   }
 
   std::vector<std::string> Coordinator(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {BinaryPath("ct-coordinator"), "run", "--data-dir", root_,
-                                     "--as-of", kAsOf, "--bind", endpoint_, "--heartbeat-ms",
-                                     "100", "--lease", "3"};
+    std::vector<std::string> argv = {BinaryPath("ct-coordinator"),
+                                     "run",
+                                     "--data-dir",
+                                     root_,
+                                     "--as-of",
+                                     kAsOf,
+                                     "--bind",
+                                     endpoint_,
+                                     "--heartbeat-ms",
+                                     "100",
+                                     "--lease",
+                                     "3"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
 
   pid_t StartWorker(const std::string& log, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {BinaryPath("ct-worker"), "--connect", endpoint_,
-                                     "--threads", "1", "--heartbeat-ms", "100"};
+    std::vector<std::string> argv = {
+        BinaryPath("ct-worker"), "--connect", endpoint_, "--threads", "1", "--heartbeat-ms", "100"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return StartProcessLogged(argv, tmp_.path() + "/" + log);
   }
@@ -143,9 +151,9 @@ TEST_F(DistributedTest, StalledWorkerComesBackLateAndItsResultIsDiscarded) {
     return ::stat((root_ + "/reports/summary.json").c_str(), &st) == 0;
   })) << ReadFile(log);
   ::kill(a, SIGCONT);
-  EXPECT_TRUE(WaitFor(20, [&] { return ReadFile(log).find("discarding late result") !=
-                                       std::string::npos; }))
-      << ReadFile(log);
+  EXPECT_TRUE(WaitFor(20, [&] {
+    return ReadFile(log).find("discarding late result") != std::string::npos;
+  })) << ReadFile(log);
   ::kill(coordinator, SIGTERM);
   WaitProcess(coordinator);
   ::kill(a, SIGTERM);
@@ -227,10 +235,10 @@ TEST_F(DistributedTest, OnlyAuthorizedCurveKeysGetTasks) {
   }
   CopyTree(keys + "/good.pub", authorized + "/good.pub");
   const std::string log = tmp_.path() + "/coordinator.log";
-  const pid_t coordinator = StartProcessLogged(
-      Coordinator({"--once", "--curve-secret-key", keys + "/coordinator.key", "--authorized-keys",
-                   authorized}),
-      log);
+  const pid_t coordinator =
+      StartProcessLogged(Coordinator({"--once", "--curve-secret-key", keys + "/coordinator.key",
+                                      "--authorized-keys", authorized}),
+                         log);
   const pid_t bad = StartWorker("bad.log", {"--curve-server-key", keys + "/coordinator.pub",
                                             "--curve-secret-key", keys + "/bad.key"});
   std::this_thread::sleep_for(std::chrono::seconds(2));
