@@ -18,6 +18,7 @@
 #include "common/der_certificate_parser.h"
 #include "common/distinguished_name.h"
 #include "common/openssl_certificate_parser.h"
+#include "tests/support/certificate_expectations.h"
 
 namespace ctmr {
 namespace {
@@ -111,13 +112,7 @@ TEST(CertificateParserAgreement, RealCertificatesReadIdentically) {
     const absl::Status s = ParseCertificateWithOpenSsl(c.der, &slow);
     ASSERT_TRUE(s.ok()) << s;
     ASSERT_TRUE(f.ok()) << f;
-    EXPECT_EQ(fast.serial, slow.serial);
-    EXPECT_EQ(fast.issuer, slow.issuer);
-    EXPECT_EQ(fast.not_before, slow.not_before);
-    EXPECT_EQ(fast.not_after, slow.not_after);
-    EXPECT_EQ(fast.dns_names, slow.dns_names);
-    EXPECT_EQ(fast.common_names, slow.common_names);
-    EXPECT_EQ(fast.is_precertificate, slow.is_precertificate);
+    ::ctmr::testing::ExpectSameFields(fast, slow);
     precerts += fast.is_precertificate;
 
     std::string openssl_text;

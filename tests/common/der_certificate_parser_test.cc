@@ -10,6 +10,7 @@
 
 #include "common/certificate_view.h"
 #include "common/openssl_certificate_parser.h"
+#include "tests/support/certificate_expectations.h"
 
 namespace ctmr {
 namespace {
@@ -77,15 +78,7 @@ std::string Build(const CertSpec& s) {
   return Seq(tbs + alg + Tlv(0x03, std::string(1, '\0') + std::string(70, '\x22'))) + s.cert_tail;
 }
 
-void ExpectSameFields(const CertificateView& a, const CertificateView& b) {
-  EXPECT_EQ(a.serial, b.serial);
-  EXPECT_EQ(a.issuer, b.issuer);
-  EXPECT_EQ(a.not_before, b.not_before);
-  EXPECT_EQ(a.not_after, b.not_after);
-  EXPECT_EQ(a.dns_names, b.dns_names);
-  EXPECT_EQ(a.common_names, b.common_names);
-  EXPECT_EQ(a.is_precertificate, b.is_precertificate);
-}
+using ::ctmr::testing::ExpectSameFields;
 
 // Parses with the fast reader; if it accepts, OpenSSL must agree. The input is
 // copied to a buffer that lives until the next call, since `fast` points into it.

@@ -7,6 +7,7 @@
 #include "common/der_certificate_parser.h"
 #include "common/openssl_certificate_parser.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificate_expectations.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr {
@@ -35,13 +36,7 @@ TEST(GeneratedCorpusAgreementTest, FastReaderAndOpenSslAgreeOnEveryCertificate) 
             const bool slow_ok = ParseCertificateWithOpenSsl(der, &slow).ok();
             if (fast_ok) {
               EXPECT_TRUE(slow_ok) << dir << "/" << name;
-              EXPECT_EQ(fast.serial, slow.serial);
-              EXPECT_EQ(fast.issuer, slow.issuer);
-              EXPECT_EQ(fast.not_before, slow.not_before);
-              EXPECT_EQ(fast.not_after, slow.not_after);
-              EXPECT_EQ(fast.dns_names, slow.dns_names);
-              EXPECT_EQ(fast.common_names, slow.common_names);
-              EXPECT_EQ(fast.is_precertificate, slow.is_precertificate);
+              ::ctmr::testing::ExpectSameFields(fast, slow);
               ++compared;
             } else if (slow_ok) {
               ++refused_by_fast;
