@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,7 @@
 #include "common/status_macros.h"
 #include "fetcher/codec.h"
 #include "fetcher/merkle.h"
+#include "fetcher/tile_proof.h"
 
 namespace ctmr {
 namespace {
@@ -98,13 +101,92 @@ LogFollower::LogFollower(LogTarget target, FollowerOptions options, HttpClient* 
   if (options_.batch_size == 0) options_.batch_size = 1;
 }
 
-absl::StatusOr<std::string> LogFollower::Get(const std::string& path) {
+absl::StatusOr<std::string> LogFollower::Get(const std::string& path, HttpClient* client) {
   absl::string_view base = target_.url;
   while (absl::ConsumeSuffix(&base, "/")) {
   }
+  if (client == nullptr) client = http_;
   ASSIGN_OR_RETURN(HttpResponse response,
-                   http_->GetWithRetry(absl::StrCat(base, "/", path), options_.retry));
+                   client->GetWithRetry(absl::StrCat(base, "/", path), options_.retry));
   return std::move(response.body);
+}
+
+std::vector<absl::StatusOr<std::string>> LogFollower::GetAll(
+    const std::vector<std::string>& paths) {
+  std::vector<absl::StatusOr<std::string>> results(paths.size(), absl::UnknownError("not fetched"));
+  const size_t lanes = std::min(paths.size(), static_cast<size_t>(options_.parallel));
+  if (lanes <= 1) {
+    for (size_t i = 0; i < paths.size(); ++i) results[i] = Get(paths[i]);
+    return results;
+  }
+  while (extra_clients_.size() + 1 < lanes) {
+    extra_clients_.push_back(std::make_unique<HttpClient>(options_.http_options));
+  }
+  // Lane k takes paths k, k + lanes, …: each lane has its own client, as a
+  // client is not thread-safe.
+  std::vector<std::thread> threads;
+  for (size_t lane = 0; lane < lanes; ++lane) {
+    HttpClient* client = lane == 0 ? http_ : extra_clients_[lane - 1].get();
+    threads.emplace_back([this, &paths, &results, lane, lanes, client] {
+      for (size_t i = lane; i < paths.size(); i += lanes) results[i] = Get(paths[i], client);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+absl::StatusOr<std::string> LogFollower::GetTile(const std::string& kind, uint64_t tile,
+                                                 uint64_t width, bool* full) {
+  const std::string path = absl::StrCat("tile/", kind, "/", TileIndexPath(tile));
+  *full = width == kTileWidth;
+  if (width < kTileWidth) {
+    absl::StatusOr<std::string> partial = Get(absl::StrCat(path, ".p/", width));
+    if (partial.ok() || !absl::IsNotFound(partial.status())) return partial;
+    // The tile may have been completed since the checkpoint: use its prefix.
+    *full = true;
+  }
+  return Get(path);
+}
+
+HashTileFetcher LogFollower::HashTiles() {
+  return
+      [this](int level, uint64_t tile, uint64_t width) -> absl::StatusOr<std::vector<std::string>> {
+        bool full = false;
+        ASSIGN_OR_RETURN(std::string body, GetTile(absl::StrCat(level), tile, width, &full));
+        ASSIGN_OR_RETURN(std::vector<std::string> hashes,
+                         ParseHashTile(body, full ? kTileWidth : width));
+        hashes.resize(width);
+        return hashes;
+      };
+}
+
+absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTreeHead& head,
+                                     const std::string& what) {
+  if (range.size() == head.tree_size) {
+    if (range.Root() == head.sha256_root_hash) return absl::OkStatus();
+    return absl::DataLossError(
+        absl::StrCat(what, " do not hash to the signed tree head of size ", head.tree_size));
+  }
+  std::vector<std::string> proof;
+  if (target_.api == LogApi::kRfc6962) {
+    ASSIGN_OR_RETURN(std::string body, Get(absl::StrCat("ct/v1/get-sth-consistency?first=",
+                                                        range.size(), "&second=", head.tree_size)));
+    ASSIGN_OR_RETURN(proof, ParseConsistencyProof(body));
+  } else {
+    absl::StatusOr<std::vector<std::string>> built =
+        ConsistencyProofFromTiles(range.size(), head.tree_size, HashTiles());
+    if (!built.ok()) {
+      return Annotate(built.status(), absl::StrCat(what, ": hash tiles of the checkpoint"));
+    }
+    proof = *std::move(built);
+  }
+  absl::Status s =
+      VerifyConsistency(range.size(), head.tree_size, range.Root(), head.sha256_root_hash, proof);
+  if (!s.ok()) {
+    return Annotate(
+        s, absl::StrCat(what, " are not in the signed tree head of size ", head.tree_size));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SignedTreeHead> LogFollower::FetchHead() {
@@ -178,56 +260,72 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
                           " is not consistent with the verified size ", old_head.tree_size));
     }
   }
+  // Entries fetched ahead of a gap (a short read before them), by start index.
+  std::map<uint64_t, std::vector<LogEntry>> pending;
   while (state->next_index < head.tree_size) {
     if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
-    const uint64_t start = state->next_index;
-    const uint64_t end = std::min(head.tree_size, start + options_.batch_size);
-    ASSIGN_OR_RETURN(std::string body,
-                     Get(absl::StrCat("ct/v1/get-entries?start=", start, "&end=", end - 1)));
-    absl::StatusOr<std::vector<LogEntry>> entries = ParseGetEntriesResponse(body, end - start);
-    if (!entries.ok()) {
-      return Annotate(entries.status(), absl::StrCat("get-entries [", start, ", ", end, ")"));
+    const uint64_t page =
+        page_cap_ > 0 ? std::min(page_cap_, options_.batch_size) : options_.batch_size;
+    std::vector<std::pair<uint64_t, uint64_t>> windows;  // [start, end)
+    uint64_t cursor = state->next_index;
+    while (windows.size() < static_cast<size_t>(options_.parallel) && cursor < head.tree_size) {
+      auto it = pending.lower_bound(cursor);
+      if (it != pending.end() && it->first == cursor) {
+        cursor += it->second.size();
+        continue;
+      }
+      uint64_t end = std::min(head.tree_size, cursor + page);
+      if (it != pending.end()) end = std::min(end, it->first);
+      windows.emplace_back(cursor, end);
+      cursor = end;
     }
-    if (entries->empty()) {
-      return absl::UnavailableError(
-          absl::StrCat("get-entries [", start, ", ", end, ") returned no entries"));
+    std::vector<std::string> paths;
+    for (const auto& [start, end] : windows) {
+      paths.push_back(absl::StrCat("ct/v1/get-entries?start=", start, "&end=", end - 1));
     }
+    std::vector<absl::StatusOr<std::string>> bodies = GetAll(paths);
+    for (size_t i = 0; i < windows.size(); ++i) {
+      const auto [start, end] = windows[i];
+      const std::string what = absl::StrCat("get-entries [", start, ", ", end, ")");
+      if (!bodies[i].ok()) return Annotate(bodies[i].status(), what);
+      absl::StatusOr<std::vector<LogEntry>> entries =
+          ParseGetEntriesResponse(*bodies[i], end - start);
+      if (!entries.ok()) return Annotate(entries.status(), what);
+      if (entries->empty()) return absl::UnavailableError(absl::StrCat(what, " returned none"));
+      // Logs cap pages (and some cut them at shard boundaries): ask for no
+      // more than the largest short page from now on.
+      if (entries->size() < end - start) page_cap_ = std::max(page_cap_, entries->size());
+      pending[start] = *std::move(entries);
+    }
+    std::vector<LogEntry> batch;
     CompactRange range = state->range;
-    for (const LogEntry& e : *entries) RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
-    const std::string what =
-        absl::StrCat("entries [", start, ", ", range.size(), ") of ", target_.name);
-    if (range.size() == head.tree_size) {
-      if (range.Root() != head.sha256_root_hash) {
-        return absl::DataLossError(
-            absl::StrCat(what, " do not hash to the signed tree head of size ", head.tree_size));
+    for (auto it = pending.find(range.size()); it != pending.end();
+         it = pending.find(range.size())) {
+      for (LogEntry& e : it->second) {
+        RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
+        batch.push_back(std::move(e));
       }
-    } else {
-      ASSIGN_OR_RETURN(std::string proof_body,
-                       Get(absl::StrCat("ct/v1/get-sth-consistency?first=", range.size(),
-                                        "&second=", head.tree_size)));
-      ASSIGN_OR_RETURN(std::vector<std::string> proof, ParseConsistencyProof(proof_body));
-      absl::Status s = VerifyConsistency(range.size(), head.tree_size, range.Root(),
-                                         head.sha256_root_hash, proof);
-      if (!s.ok()) {
-        return Annotate(
-            s, absl::StrCat(what, " are not in the signed tree head of size ", head.tree_size));
-      }
+      pending.erase(it);
     }
-    RETURN_IF_ERROR(Commit(*entries, std::move(range), head, state));
+    if (batch.empty()) continue;
+    RETURN_IF_ERROR(ProveRange(
+        range, head,
+        absl::StrCat("entries [", state->next_index, ", ", range.size(), ") of ", target_.name)));
+    RETURN_IF_ERROR(Commit(batch, std::move(range), head, state));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<LogEntry>> LogFollower::FetchDataTile(uint64_t tile, uint64_t width) {
-  const std::string full = absl::StrCat("tile/data/", TileIndexPath(tile));
-  if (width < kTileWidth) {
-    absl::StatusOr<std::string> partial = Get(absl::StrCat(full, ".p/", width));
-    if (partial.ok()) return ParseDataTile(*partial, width);
-    if (!absl::IsNotFound(partial.status())) return partial.status();
+absl::StatusOr<std::vector<LogEntry>> LogFollower::ParseDataTileBody(
+    absl::StatusOr<std::string> body, uint64_t tile, uint64_t width) {
+  bool full = width == kTileWidth;
+  if (!full && absl::IsNotFound(body.status())) {
     // The tile may have been completed since the checkpoint: use its prefix.
+    body = Get(absl::StrCat("tile/data/", TileIndexPath(tile)));
+    full = true;
   }
-  ASSIGN_OR_RETURN(std::string body, Get(full));
-  ASSIGN_OR_RETURN(std::vector<LogEntry> entries, ParseDataTile(body, kTileWidth));
+  if (!body.ok()) return body.status();
+  ASSIGN_OR_RETURN(std::vector<LogEntry> entries, ParseDataTile(*body, full ? kTileWidth : width));
   entries.resize(width);
   return entries;
 }
@@ -245,38 +343,64 @@ absl::StatusOr<std::string> LogFollower::FetchIssuer(const std::string& fingerpr
 }
 
 absl::Status LogFollower::CatchUpTiled(FetchState* state, const SignedTreeHead& head) {
-  if (state->next_index >= head.tree_size) return absl::OkStatus();
-  // Without proofs, the only check is the root of every leaf up to the
-  // checkpoint size: the whole range is held until it verifies.
-  const uint64_t start = state->next_index;
+  const uint64_t n = head.tree_size;
+  const SignedTreeHead& old_head = state->tree_head;
+  if (old_head.tree_size > 0 && n > old_head.tree_size) {
+    // The new checkpoint must extend the verified one (no split view), even
+    // where no entries are fetched.
+    absl::StatusOr<std::vector<std::string>> proof =
+        ConsistencyProofFromTiles(old_head.tree_size, n, HashTiles());
+    absl::Status s = proof.ok()
+                         ? VerifyConsistency(old_head.tree_size, n, old_head.sha256_root_hash,
+                                             head.sha256_root_hash, *proof)
+                         : proof.status();
+    if (!s.ok()) {
+      return Annotate(
+          s, absl::StrCat("checkpoint of size ", n, " is not consistent with the verified size ",
+                          old_head.tree_size));
+    }
+  }
   CompactRange range = state->range;
   std::vector<LogEntry> entries;
-  for (uint64_t tile = start / kTileWidth; tile * kTileWidth < head.tree_size; ++tile) {
+  uint64_t tile = range.size() / kTileWidth;
+  while (range.size() < n) {
     if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
-    const uint64_t tile_start = tile * kTileWidth;
-    const uint64_t width = std::min(kTileWidth, head.tree_size - tile_start);
-    absl::StatusOr<std::vector<LogEntry>> tile_entries = FetchDataTile(tile, width);
-    if (!tile_entries.ok()) {
-      return Annotate(tile_entries.status(),
-                      absl::StrCat("data tile ", tile, " of ", target_.name));
+    std::vector<std::pair<uint64_t, uint64_t>> tiles;  // index, width
+    std::vector<std::string> paths;
+    for (; tiles.size() < static_cast<size_t>(options_.parallel) && tile * kTileWidth < n; ++tile) {
+      const uint64_t width = std::min(kTileWidth, n - tile * kTileWidth);
+      tiles.emplace_back(tile, width);
+      paths.push_back(absl::StrCat("tile/data/", TileIndexPath(tile),
+                                   width < kTileWidth ? absl::StrCat(".p/", width) : ""));
     }
-    for (uint64_t i = std::max(start, tile_start) - tile_start; i < width; ++i) {
-      LogEntry& e = (*tile_entries)[i];
-      RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
-      entries.push_back(std::move(e));
+    std::vector<absl::StatusOr<std::string>> bodies = GetAll(paths);
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      const auto [index, width] = tiles[i];
+      absl::StatusOr<std::vector<LogEntry>> tile_entries =
+          ParseDataTileBody(std::move(bodies[i]), index, width);
+      if (!tile_entries.ok()) {
+        return Annotate(tile_entries.status(),
+                        absl::StrCat("data tile ", index, " of ", target_.name));
+      }
+      for (uint64_t j = range.size() - index * kTileWidth; j < width; ++j) {
+        LogEntry& e = (*tile_entries)[j];
+        RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
+        entries.push_back(std::move(e));
+      }
     }
+    RETURN_IF_ERROR(ProveRange(
+        range, head,
+        absl::StrCat("entries [", state->next_index, ", ", range.size(), ") of ", target_.name)));
+    for (LogEntry& e : entries) {
+      if (e.chain_fingerprints.empty()) continue;
+      absl::StatusOr<std::string> issuer = FetchIssuer(e.chain_fingerprints[0]);
+      if (!issuer.ok()) return issuer.status();
+      e.chain = {*std::move(issuer)};
+    }
+    RETURN_IF_ERROR(Commit(entries, range, head, state));
+    entries.clear();
   }
-  if (range.Root() != head.sha256_root_hash) {
-    return absl::DataLossError(absl::StrCat("entries [", start, ", ", head.tree_size, ") of ",
-                                            target_.name, " do not hash to the checkpoint's root"));
-  }
-  for (LogEntry& e : entries) {
-    if (e.chain_fingerprints.empty()) continue;
-    absl::StatusOr<std::string> issuer = FetchIssuer(e.chain_fingerprints[0]);
-    if (!issuer.ok()) return issuer.status();
-    e.chain = {*std::move(issuer)};
-  }
-  return Commit(entries, std::move(range), head, state);
+  return absl::OkStatus();
 }
 
 absl::Status LogFollower::Commit(const std::vector<LogEntry>& entries, CompactRange range,

@@ -2,13 +2,19 @@
 // state's next_index, proves them against the head, writes them
 // (entry_writer.h) and only then advances the state (fetch_state.h).
 //
-// RFC 6962 logs: get-sth (signature checked) → get-entries in batches → the
-// batch's leaf hashes extend the state's CompactRange → a get-sth-consistency
-// proof from the extended range to the head (or, at the head, equal roots).
+// RFC 6962 logs: get-sth (signature checked) → get-entries, `parallel`
+// windows at a time; a server that returns fewer entries than asked teaches the
+// follower its page cap, and the rest of the window is asked again → the
+// round's contiguous leaves extend the state's CompactRange → a
+// get-sth-consistency proof from the extended range to the head (or, at the
+// head, equal roots).
 // Static-ct-api logs: checkpoint (note signature checked, origin compared) →
-// data tiles up to the checkpoint size → the CompactRange over all leaves must
-// have the checkpoint's root. Entries of a range that fails are not written
-// and the state does not move.
+// data tiles, `parallel` at a time, each round committed →
+// a consistency proof built from the log's hash tiles (tile_proof.h) from the
+// extended range to the checkpoint (or, at the checkpoint, equal roots).
+// Entries of a range that fails are not written and the state does not move.
+// Memory is bounded by parallel × batch_size entries (RFC 6962) or
+// parallel × 256 entries (tiled).
 //
 // Errors: kFailedPrecondition for a head smaller than the verified one (the
 // state is untouched), kDataLoss for entries or heads that do not verify,
@@ -30,6 +36,8 @@
 #include "fetcher/http_client.h"
 #include "fetcher/log_entry.h"
 #include "fetcher/log_list.h"
+#include "fetcher/merkle.h"
+#include "fetcher/tile_proof.h"
 #include "fetcher/tree_head.h"
 
 namespace ctmr {
@@ -53,7 +61,10 @@ struct FetchProgress {
 
 struct FollowerOptions {
   std::string data_dir;
-  uint64_t batch_size = 256;  // entries per get-entries request
+  uint64_t batch_size = 256;  // entries per get-entries request (at most)
+  int parallel = 4;           // requests in flight per log
+  // For the clients of the extra parallel requests.
+  HttpClientOptions http_options;
   bool include_expired = false;
   RetryPolicy retry;
   // Polled between batches: true stops CatchUp() early (with OK).
@@ -75,11 +86,24 @@ class LogFollower {
   const EntryWriterStats& writer_stats() const { return stats_; }
 
  private:
-  absl::StatusOr<std::string> Get(const std::string& path);
+  absl::StatusOr<std::string> Get(const std::string& path, HttpClient* client = nullptr);
+  // Gets every path, up to options_.parallel at once; one result per path.
+  std::vector<absl::StatusOr<std::string>> GetAll(const std::vector<std::string>& paths);
+  // A tile of `width` entries: the partial tile when width < 256, or the full
+  // tile if the partial one is gone (*full is then set).
+  absl::StatusOr<std::string> GetTile(const std::string& kind, uint64_t tile, uint64_t width,
+                                      bool* full);
+  // Reads the log's hash tiles (tiled logs).
+  HashTileFetcher HashTiles();
+  // The consistency proof from `range` to `head` (or equal roots at the head);
+  // kDataLoss naming `what` if it does not hold.
+  absl::Status ProveRange(const CompactRange& range, const SignedTreeHead& head,
+                          const std::string& what);
   absl::StatusOr<SignedTreeHead> FetchHead();
   absl::Status CatchUpRfc6962(FetchState* state, const SignedTreeHead& head);
   absl::Status CatchUpTiled(FetchState* state, const SignedTreeHead& head);
-  absl::StatusOr<std::vector<LogEntry>> FetchDataTile(uint64_t tile, uint64_t width);
+  absl::StatusOr<std::vector<LogEntry>> ParseDataTileBody(absl::StatusOr<std::string> body,
+                                                          uint64_t tile, uint64_t width);
   absl::StatusOr<std::string> FetchIssuer(const std::string& fingerprint);
   // Writes `entries` (verified), fsyncs them, then saves `state` advanced to
   // `range` under `head`.
@@ -90,6 +114,8 @@ class LogFollower {
   LogTarget target_;
   FollowerOptions options_;
   HttpClient* http_;
+  std::vector<std::unique_ptr<HttpClient>> extra_clients_;  // for parallel requests
+  uint64_t page_cap_ = 0;  // the largest page of a short get-entries read; 0: none seen
   std::map<std::string, std::string> issuers_;  // fingerprint → DER
   std::unique_ptr<EntryWriter> writer_;         // during CatchUp()
   EntryWriterStats stats_;

@@ -118,6 +118,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     FollowerOptions options;
     options.data_dir = flags.data_dir;
     options.batch_size = flags.batch;
+    options.parallel = flags.parallel;
     options.include_expired = flags.include_expired;
     options.should_stop = [] { return g_stop.load(); };
     const std::string name = t.name;
@@ -169,7 +170,8 @@ int Main(int argc, char** argv) {
                "also ended/retired logs and expired certificates");
   app.add_option("--batch", flags.batch, "entries per get-entries request")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20));
-  app.add_option("--parallel", flags.parallel, "windows in flight per log (currently 1 is used)")
+  app.add_option("--parallel", flags.parallel,
+                 "requests in flight per log (get-entries windows or tiles)")
       ->check(CLI::Range(1, 64));
   app.add_option("--poll-seconds", flags.poll_seconds, "seconds between polls of a log")
       ->check(CLI::PositiveNumber);

@@ -15,6 +15,7 @@
 #include "common/certificate_file_reader.h"
 #include "common/file_util.h"
 #include "fetcher/codec.h"
+#include "nlohmann/json.hpp"
 #include "tests/support/test_support.h"
 
 namespace ctmr {
@@ -79,17 +80,22 @@ class FetchIntegrationTest : public ::testing::Test {
     root_ = tmp_.path() + "/root";
   }
 
-  void TearDown() override {
+  void TearDown() override { StopServer(); }
+
+  void StopServer() {
     if (server_pid_ > 0) {
       ::kill(server_pid_, SIGTERM);
       ctmr::testing::WaitProcess(server_pid_);
+      server_pid_ = -1;
     }
   }
 
-  // Starts the server with `args` after the source arguments; sets url_.
-  void StartServer(const std::vector<std::string>& args) {
+  // Starts the server with `args` after the source arguments; sets url_. The
+  // state file is named after the URL, so a restart that must resume keeps
+  // the port.
+  void StartServer(const std::vector<std::string>& args, const std::string& port_arg = "0") {
     std::vector<std::string> argv = {"/usr/bin/python3", ServerDir() + "/ct_test_log_server.py",
-                                     "--port",           "0",
+                                     "--port",           port_arg,
                                      "--sign-key",       key_};
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = tmp_.path() + "/server.log";
@@ -104,12 +110,13 @@ class FetchIntegrationTest : public ::testing::Test {
       return true;
     })) << ctmr::testing::ReadFile(log);
     url_ = "http://127.0.0.1:" + port;
+    port_ = port;
   }
 
   // A --log-dir of the first `tree_size` Navigli entries with a checkpoint
   // signed by the test key.
-  std::string MakeLogDir(int tree_size) {
-    const std::string dir = tmp_.path() + "/log";
+  std::string MakeLogDir(int tree_size, const std::string& name = "log") {
+    const std::string dir = tmp_.path() + "/" + name;
     EXPECT_EQ(RunCommand({"/usr/bin/python3", ServerDir() + "/make_navigli_log.py", NavigliDir(),
                           dir, "--tree-size", std::to_string(tree_size)})
                   .exit_code,
@@ -135,9 +142,20 @@ class FetchIntegrationTest : public ::testing::Test {
     return RunCommand(argv);
   }
 
-  ctmr::testing::CommandResult FetchTiled() {
-    return RunCommand({BinaryPath("ct-fetch"), "--data-dir", root_, "--tiled-log", url_, "--origin",
-                       kOrigin, "--log-key", key_b64_, "--once", "--include-expired"});
+  ctmr::testing::CommandResult FetchTiled(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {BinaryPath("ct-fetch"),
+                                     "--data-dir",
+                                     root_,
+                                     "--tiled-log",
+                                     url_,
+                                     "--origin",
+                                     kOrigin,
+                                     "--log-key",
+                                     key_b64_,
+                                     "--once",
+                                     "--include-expired"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
   }
 
   // Complete PEM blocks under ROOT/2025-08-01.
@@ -161,7 +179,7 @@ class FetchIntegrationTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::string key_, key_b64_, root_, url_;
+  std::string key_, key_b64_, root_, url_, port_;
   pid_t server_pid_ = -1;
 };
 
@@ -207,11 +225,81 @@ TEST_F(FetchIntegrationTest, TiledTamperedLeafWritesNothing) {
 
 TEST_F(FetchIntegrationTest, Rfc6962TamperedLeafStopsBeforeItsBatch) {
   StartServer({"--serve-real-navigli", NavigliDir(), "--tamper-leaf", "300"});
-  auto r = FetchRfc6962();
+  auto r = FetchRfc6962({"--parallel", "1"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("entries [256, 512)"), std::string::npos) << r.output;
   EXPECT_EQ(CountBlocks(), 256u);  // the first batch verified; the second did not
   EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 256"), std::string::npos);
+}
+
+TEST_F(FetchIntegrationTest, Rfc6962ParallelWindowsLearnThePageCap) {
+  StartServer({"--serve-real-navigli", NavigliDir(), "--max-entries", "100"});
+  auto r = FetchRfc6962({"--batch", "256", "--parallel", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 512u);
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 512"), std::string::npos);
+  // Round 1 asks [0, 256) and [256, 512) and gets 100 of each; from then on
+  // pages of 100 fill the gaps: 6 get-entries, a get-sth and one consistency
+  // proof per round.
+  auto stats = RunCommand({"/usr/bin/curl", "-s", url_ + "/_test/stats"});
+  const auto json = nlohmann::json::parse(stats.output, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << stats.output;
+  EXPECT_LE(json["requests"].get<int>(), 10) << stats.output;
+}
+
+TEST_F(FetchIntegrationTest, TiledCommitsEachTileProvenByHashTiles) {
+  const std::string dir = MakeLogDir(300);
+  StartServer({"--log-dir", dir, "--tamper-leaf", "290"});
+  auto r = FetchTiled({"--parallel", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // Tile 0 was proven against the checkpoint of size 300 with hash tiles and
+  // written before tile 1, which holds the tampered entry, was refused.
+  EXPECT_EQ(CountBlocks(), 256u) << r.output;
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 256"), std::string::npos);
+}
+
+TEST_F(FetchIntegrationTest, TiledResumesWhenTheLogGrows) {
+  StartServer({"--log-dir", MakeLogDir(300, "log300")});
+  auto r = FetchTiled({"--parallel", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 300u);
+  // The same log, grown to 512 entries: the new checkpoint is proven
+  // consistent with the verified one, and only entries 300… are fetched.
+  StopServer();
+  StartServer({"--log-dir", MakeLogDir(512, "log512")}, port_);
+  r = FetchTiled({"--parallel", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(CountBlocks(), 512u);
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 512"), std::string::npos);
+}
+
+TEST_F(FetchIntegrationTest, TiledCheckpointOfAnotherTreeIsRefused) {
+  StartServer({"--log-dir", MakeLogDir(300, "log300")});
+  ASSERT_EQ(FetchTiled().exit_code, 0);
+  const std::string state = ctmr::testing::ReadFile(StateFile());
+  // A 512-entry log whose first 300 entries differ: entry 10 tampered at the
+  // source (its timestamp), so hashes, tiles and checkpoint all describe
+  // another tree.
+  StopServer();
+  const std::string other = MakeLogDir(512, "log512");
+  RunCommand({"/usr/bin/python3", "-c",
+              "import json,sys; p=sys.argv[1]; lines=open(p).read().splitlines(); "
+              "e=json.loads(lines[10]); e.pop('tile_leaf', None); "
+              "import base64; b=bytearray(base64.b64decode(e['leaf_input'])); b[9]^=1; "
+              "e['leaf_input']=base64.b64encode(bytes(b)).decode(); lines[10]=json.dumps(e); "
+              "open(p,'w').write('\\n'.join(lines)+'\\n')",
+              other + "/entries.jsonl"});
+  ASSERT_EQ(RunCommand(
+                {"/usr/bin/python3", tmp_.path() + "/sign_checkpoint.py", ServerDir(), other, key_})
+                .exit_code,
+            0);
+  StartServer({"--log-dir", other}, port_);
+  auto r = FetchTiled();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is not consistent with the verified size 300"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(ctmr::testing::ReadFile(StateFile()), state);
+  EXPECT_EQ(CountBlocks(), 300u);
 }
 
 TEST_F(FetchIntegrationTest, Rfc6962SurvivesErrorsAndShortReads) {
