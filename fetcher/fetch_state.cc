@@ -72,10 +72,6 @@ absl::StatusOr<FetchState> LoadFetchState(const std::string& path, absl::string_
       !get_u64(*head, "timestamp", &state.tree_head.timestamp)) {
     return Corrupt(path, "missing or mistyped field");
   }
-  if (file_url->get<std::string>() != state.url) {
-    return absl::FailedPreconditionError(absl::StrCat("state file ", path, " is for log ",
-                                                      file_url->get<std::string>(), ", not ", url));
-  }
   auto root = head->find("root_hash");
   if (root == head->end() || !root->is_string()) return Corrupt(path, "no tree_head.root_hash");
   absl::StatusOr<std::string> root_bytes = DecodeBase64Strict(root->get<std::string>());

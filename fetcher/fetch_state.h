@@ -7,6 +7,11 @@
 //
 // `compact_range` is the CompactRange of the leaves [0, next_index), every one
 // of them proven to belong to `tree_head`, the last verified signed head.
+//
+// A log is its key: the file is named after the log ID, and every head is
+// verified with that key and proven consistent with `tree_head`. `url` only
+// records where the state was last read from, so a log that moves, or one
+// followed through the other API, resumes from the same state.
 #ifndef CT_FETCHER_FETCH_STATE_H_
 #define CT_FETCHER_FETCH_STATE_H_
 
@@ -36,8 +41,8 @@ std::string StateFileStem(absl::string_view log_id_base64, absl::string_view url
 // ROOT/state/<stem>.json
 std::string StateFilePath(absl::string_view data_dir, absl::string_view stem);
 
-// Reads a state file; a missing file is a fresh state for `url`. Errors name
-// the file; a state of another URL is kFailedPrecondition.
+// Reads a state file; a missing file is a fresh state. The state's url is set
+// to `url`. Errors (kDataLoss for a corrupt file) name the file.
 absl::StatusOr<FetchState> LoadFetchState(const std::string& path, absl::string_view url);
 
 // Replaces the state file atomically and durably (creates ROOT/state/).

@@ -3,6 +3,7 @@
 // signed with a test key; then `ct-worker map` counts what was written.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -300,6 +301,79 @@ TEST_F(FetchIntegrationTest, TiledCheckpointOfAnotherTreeIsRefused) {
       << r.output;
   EXPECT_EQ(ctmr::testing::ReadFile(StateFile()), state);
   EXPECT_EQ(CountBlocks(), 300u);
+}
+
+TEST_F(FetchIntegrationTest, LogListFromAUrlFollowsBothApis) {
+  StartServer({"--log-dir", MakeLogDir(300)});
+  // A Chrome v3 log list naming the one server twice: as an RFC 6962 log and
+  // as a tiled log (whose origin comes from its submission URL). Both have
+  // the same key, so they are one log with one state: the second finds the
+  // first's work done.
+  const std::string www = tmp_.path() + "/www";
+  ASSERT_EQ(::mkdir(www.c_str(), 0755), 0);
+  ctmr::testing::WriteFile(
+      www + "/log_list.json",
+      nlohmann::json({{"version", "1.0"},
+                      {"operators",
+                       {{{"name", "Test operator"},
+                         {"email", {"ct@example.org"}},
+                         {"logs",
+                          {{{"description", "Test RFC 6962 log"},
+                            {"key", key_b64_},
+                            {"url", url_ + "/"},
+                            {"mmd", 86400},
+                            {"state", {{"usable", {{"timestamp", "2025-01-01T00:00:00Z"}}}}}}}},
+                         {"tiled_logs",
+                          {{{"description", "Test tiled log"},
+                            {"key", key_b64_},
+                            {"submission_url", std::string("https://") + kOrigin + "/"},
+                            {"monitoring_url", url_},
+                            {"mmd", 60},
+                            {"state", {{"usable", {{"timestamp", "2025-01-01T00:00:00Z"}}}}}}}}}}}})
+          .dump());
+  const std::string list_log = tmp_.path() + "/list-server.log";
+  const pid_t list_server = ctmr::testing::StartProcessLogged(
+      {"/usr/bin/python3", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", www},
+      list_log);
+  std::string port;
+  ASSERT_TRUE(ctmr::testing::WaitFor(10, [&] {
+    const std::string out = ctmr::testing::ReadFile(list_log);
+    const size_t at = out.find(" port ");
+    if (at == std::string::npos) return false;
+    port = out.substr(at + 6, out.find(' ', at + 6) - at - 6);
+    return true;
+  })) << ctmr::testing::ReadFile(list_log);
+  auto r =
+      RunCommand({BinaryPath("ct-fetch"), "--data-dir", root_, "--log-list",
+                  "http://127.0.0.1:" + port + "/log_list.json", "--once", "--include-expired"});
+  ::kill(list_server, SIGTERM);
+  ctmr::testing::WaitProcess(list_server);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Test RFC 6962 log: 300 certificates written"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("Test tiled log: 0 certificates written"), std::string::npos) << r.output;
+  EXPECT_EQ(CountBlocks(), 300u);
+  EXPECT_EQ(ListDir(root_ + "/state").size(), 1u);
+}
+
+TEST_F(FetchIntegrationTest, LongRunningFollowsGrowthUntilSigterm) {
+  StartServer({"--log-dir", MakeLogDir(300, "log300")});
+  const std::string log = tmp_.path() + "/fetch.log";
+  const pid_t fetch = ctmr::testing::StartProcessLogged(
+      {BinaryPath("ct-fetch"), "--data-dir", root_, "--tiled-log", url_, "--origin", kOrigin,
+       "--log-key", key_b64_, "--include-expired", "--poll-seconds", "0.5"},
+      log);
+  EXPECT_TRUE(ctmr::testing::WaitFor(30, [&] { return CountBlocks() == 300; }))
+      << ctmr::testing::ReadFile(log);
+  // The log is down for a moment, then back with 512 entries.
+  StopServer();
+  StartServer({"--log-dir", MakeLogDir(512, "log512")}, port_);
+  EXPECT_TRUE(ctmr::testing::WaitFor(60, [&] { return CountBlocks() == 512; }))
+      << ctmr::testing::ReadFile(log);
+  ::kill(fetch, SIGTERM);
+  EXPECT_EQ(ctmr::testing::WaitProcess(fetch), 0) << ctmr::testing::ReadFile(log);
+  EXPECT_NE(ctmr::testing::ReadFile(log).find("512 / 512 entries"), std::string::npos);
+  EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 512"), std::string::npos);
 }
 
 TEST_F(FetchIntegrationTest, Rfc6962SurvivesErrorsAndShortReads) {

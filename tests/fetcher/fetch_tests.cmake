@@ -1,5 +1,7 @@
 # Tests of ct-fetch (fetcher/fetch.cmake). Included from tests/fetcher/CMakeLists.txt.
 ct_cc_test(NAME fetcher_log_list_test SRCS log_list_test.cc DEPS ct_fetch)
+ct_cc_test(NAME fetcher_fetch_state_test SRCS fetch_state_test.cc
+  DEPS ct_fetch ct_test_support)
 ct_cc_test(NAME fetcher_entry_writer_test SRCS entry_writer_test.cc
   DEPS ct_fetch ct_test_support)
 # Runs the real ct-fetch and ct-worker binaries against
