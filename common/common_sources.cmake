@@ -9,3 +9,8 @@ ct_cc_library(NAME ct_common
 
 ct_cc_library(NAME ct_zmq SRCS zmq_util.cc
   DEPS ct_common cppzmq absl::status absl::statusor absl::strings)
+
+# /metrics and /healthz for the long-running processes.
+ct_cc_library(NAME ct_metrics SRCS metrics_server.cc
+  DEPS ct_common prometheus-cpp::core civetweb::civetweb-cpp absl::status absl::statusor
+       absl::strings)

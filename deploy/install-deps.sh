@@ -11,8 +11,9 @@ packages=(
   libcurl4-openssl-dev zlib1g-dev libpsl-dev publicsuffix libgoogle-glog-dev libgtest-dev libgmock-dev
   # libraries we chose (README: "Dependencies")
   libabsl-dev nlohmann-json3-dev libcli11-dev libxxhash-dev libbenchmark-dev
+  prometheus-cpp-dev libcivetweb-dev
   # tests and benchmarks
-  python3 time procps
+  python3 time procps curl
 )
 
 missing=()

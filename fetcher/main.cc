@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -21,7 +22,9 @@
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/guarded_main.h"
+#include "common/metrics_server.h"
 #include "fetcher/codec.h"
+#include "fetcher/fetch_metrics.h"
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
 #include "fetcher/log_follower.h"
@@ -48,6 +51,8 @@ struct Flags {
   uint64_t batch = 256;
   int parallel = 4;
   double poll_seconds = 60;
+  std::string metrics_listen;
+  std::string metrics_token_file;
 };
 
 int Usage(const std::string& message) {
@@ -111,6 +116,33 @@ class ProgressPrinter {
 int Run(const Flags& flags, std::vector<LogTarget> targets) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  std::vector<std::string> names;
+  for (const LogTarget& t : targets) names.push_back(t.name);
+  FetchMetrics metrics(names, std::chrono::milliseconds(
+                                  static_cast<int64_t>(std::max(1.0, flags.poll_seconds * 1000))));
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!flags.metrics_listen.empty()) {
+    MetricsServerOptions options;
+    options.listen = flags.metrics_listen;
+    if (!flags.metrics_token_file.empty()) {
+      absl::StatusOr<std::string> token = ReadBearerToken(flags.metrics_token_file);
+      if (!token.ok()) {
+        std::fprintf(stderr, "ct-fetch: %s\n", std::string(token.status().message()).c_str());
+        return 2;
+      }
+      options.bearer_token = *std::move(token);
+    }
+    options.health = [&metrics] { return metrics.Health(std::chrono::steady_clock::now()); };
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+        MetricsServer::Start(std::move(options), metrics.registry());
+    if (!server.ok()) {
+      std::fprintf(stderr, "ct-fetch: %s\n", std::string(server.status().message()).c_str());
+      return absl::IsInvalidArgument(server.status()) ? 2 : 1;
+    }
+    metrics_server = *std::move(server);
+    std::fprintf(stderr, "ct-fetch: metrics on port %d (/metrics, /healthz)\n",
+                 metrics_server->port());
+  }
   HttpClient http;
   ProgressPrinter printer;
   std::vector<std::unique_ptr<LogFollower>> followers;
@@ -122,7 +154,14 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     options.include_expired = flags.include_expired;
     options.should_stop = [] { return g_stop.load(); };
     const std::string name = t.name;
-    options.progress = [&printer, name](const FetchProgress& p) { printer.Show(name, p, p.done); };
+    options.progress = [&printer, &metrics, name](const FetchProgress& p) {
+      metrics.OnProgress(name, p);
+      printer.Show(name, p, p.done);
+    };
+    options.retry.sleep = [&metrics](std::chrono::milliseconds delay) {
+      metrics.OnRetry();
+      std::this_thread::sleep_for(delay);
+    };
     followers.push_back(std::make_unique<LogFollower>(std::move(t), std::move(options), &http));
   }
   std::mt19937_64 rng(std::random_device{}());
@@ -131,6 +170,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     for (auto& f : followers) {
       if (g_stop) break;
       absl::Status s = f->CatchUp();
+      metrics.OnCatchUp(f->target().name, s, f->writer_stats());
       if (!s.ok()) {
         failed = true;
         printer.Error(absl::StrCat(f->target().name, ": ", s.message()));
@@ -175,6 +215,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--poll-seconds", flags.poll_seconds, "seconds between polls of a log")
       ->check(CLI::PositiveNumber);
+  app.add_option("--metrics-listen", flags.metrics_listen,
+                 "serve /metrics and /healthz on host:port (off by default; port 0 picks one)");
+  app.add_option("--metrics-token-file", flags.metrics_token_file,
+                 "bearer token that scrapes must send (required beyond loopback)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

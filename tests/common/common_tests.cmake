@@ -11,3 +11,5 @@ ct_cc_test(NAME file_util_test SRCS file_util_test.cc DEPS ct_common)
 ct_cc_test(NAME certificate_file_reader_test
   SRCS certificate_file_reader_test.cc
   DEPS ct_common ct_x509 OpenSSL::Crypto)
+ct_cc_test(NAME metrics_server_test SRCS metrics_server_test.cc
+  DEPS ct_metrics ct_test_support)

@@ -376,6 +376,52 @@ TEST_F(FetchIntegrationTest, LongRunningFollowsGrowthUntilSigterm) {
   EXPECT_NE(ctmr::testing::ReadFile(StateFile()).find("\"next_index\": 512"), std::string::npos);
 }
 
+TEST_F(FetchIntegrationTest, MetricsMoveAndHealthTurns500WhenTheLogStopsGrowing) {
+  StartServer({"--log-dir", MakeLogDir(300, "log300")});
+  const std::string log = tmp_.path() + "/fetch.log";
+  const pid_t fetch = ctmr::testing::StartProcessLogged(
+      {BinaryPath("ct-fetch"), "--data-dir", root_, "--tiled-log", url_, "--origin", kOrigin,
+       "--log-key", key_b64_, "--include-expired", "--poll-seconds", "1", "--metrics-listen",
+       "127.0.0.1:0"},
+      log);
+  std::string port;
+  ASSERT_TRUE(ctmr::testing::WaitFor(10, [&] {
+    const std::string out = ctmr::testing::ReadFile(log);
+    const size_t at = out.find("metrics on port ");
+    if (at == std::string::npos) return false;
+    port = out.substr(at + 16, out.find(' ', at + 16) - at - 16);
+    return true;
+  })) << ctmr::testing::ReadFile(log);
+  auto get = [&](const std::string& path) {
+    return RunCommand({"/usr/bin/curl", "-s", "-w", "\nHTTP %{http_code}\n",
+                       "http://127.0.0.1:" + port + path})
+        .output;
+  };
+  const std::string entries = "ct_fetch_entries_total{log=\"" + url_ + "\"} ";
+  EXPECT_TRUE(ctmr::testing::WaitFor(20, [&] {
+    return get("/metrics").find(entries + "300") != std::string::npos;
+  })) << get("/metrics");
+  EXPECT_NE(get("/healthz").find("HTTP 200"), std::string::npos);
+  // No new entries for 2 polling intervals: unhealthy, naming the log.
+  std::string health;
+  EXPECT_TRUE(ctmr::testing::WaitFor(10, [&] {
+    health = get("/healthz");
+    return health.find("HTTP 500") != std::string::npos;
+  })) << health;
+  EXPECT_NE(health.find(url_ + ": no new entries"), std::string::npos) << health;
+  // The log grows again: the counters move and health comes back.
+  StopServer();
+  StartServer({"--log-dir", MakeLogDir(512, "log512")}, port_);
+  EXPECT_TRUE(ctmr::testing::WaitFor(20, [&] {
+    return get("/metrics").find(entries + "512") != std::string::npos;
+  })) << get("/metrics");
+  EXPECT_NE(get("/healthz").find("HTTP 200"), std::string::npos);
+  EXPECT_NE(get("/metrics").find("ct_fetch_log_lag_entries{log=\"" + url_ + "\"} 0"),
+            std::string::npos);
+  ::kill(fetch, SIGTERM);
+  EXPECT_EQ(ctmr::testing::WaitProcess(fetch), 0) << ctmr::testing::ReadFile(log);
+}
+
 TEST_F(FetchIntegrationTest, Rfc6962SurvivesErrorsAndShortReads) {
   StartServer({"--serve-real-navigli", NavigliDir(), "--fail-429", "2", "--fail-500", "2",
                "--short-reads"});

@@ -9,3 +9,4 @@ ct_cc_test(NAME fetcher_entry_writer_test SRCS entry_writer_test.cc
 ct_cc_test(NAME fetch_integration_test SRCS fetch_integration_test.cc
   DEPS ct_fetch ct_test_support
   LABELS fetcher integration)
+ct_cc_test(NAME fetcher_fetch_metrics_test SRCS fetch_metrics_test.cc DEPS ct_fetch_metrics)
