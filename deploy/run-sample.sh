@@ -1,22 +1,85 @@
 #!/usr/bin/env bash
-# The main job end to end on a built-in sample, with no network: generate a
-# data root (every edge case of DESIGN.md §3), map and reduce it, print the
-# summary and where the reports are.
+# The whole system on a built-in sample, with no network:
+#   1. ct-gen makes a corpus of certificates valid today (with known answers);
+#   2. two local CT logs serve it on 127.0.0.1 — one through the RFC 6962 API,
+#      one through the Static CT API, each with its own signing key, so every
+#      certificate is in two logs, as in real CT;
+#   3. ct-fetch --once follows both through a Chrome v3 log list, verifying
+#      every signed head and Merkle proof, into sample/ct-data;
+#   4. ct-coordinator run --local-workers 2 --once maps and reduces it and
+#      writes the reports;
+#   5. the summary is printed, checked against ct-gen's answers, with the path
+#      of report.html.
+#   bash deploy/run-sample.sh [--certs N]     (default 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+certs=20000
+[[ "${1:-}" == "--certs" ]] && certs=$2
 bash deploy/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target ct-gen ct-worker ct-coordinator >/dev/null
-rm -rf sample && mkdir -p sample
-./build/bin/ct-gen --out sample/ct-data --certs 20000 --edge-cases --as-of 2026-11-26 --seed 1 \
-  --answers sample/known-answers.json
-# Exit status 0 because ct-gen's edge cases are all countable; a failed
-# directory would make reduce exit 1 after writing the reports.
-./build/bin/ct-coordinator reduce --data-dir sample/ct-data --as-of 2026-11-26
-echo
-echo "summary (sample/ct-data/reports/summary.json):"
-python3 - <<'PY'
-import json
+cmake --build build --target ct-gen ct-fetch ct-worker ct-coordinator >/dev/null
+bin=$(pwd)/build/bin
+server=tests/fetch_log_server
+today=$(date -u +%F)
+rm -rf sample && mkdir -p sample/logs
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+start=$(date +%s.%N)
+
+echo "== 1. ct-gen: $certs certificates valid on $today  [$(date +%T)]"
+"$bin/ct-gen" --out sample/corpus --certs "$certs" --as-of "$today" --days 90 \
+  --first-date "$(date -u -d "$today + 1 day" +%F)" --seed 1 --clean \
+  --answers sample/known-answers.json >/dev/null
+python3 "$server/make_corpus_log.py" sample/corpus sample/logs/entries --seed 1 \
+  --origin sample-tiled.ct-mapreduce.test >/dev/null
+
+echo "== 2. two local CT logs on 127.0.0.1  [$(date +%T)]"
+# start_log NAME: a log server with its own P-256 key; prints its port.
+start_log() {
+  local name=$1 port
+  openssl ecparam -genkey -name prime256v1 -noout -out "sample/logs/$name.key" 2>/dev/null
+  openssl pkey -in "sample/logs/$name.key" -pubout -outform DER -out "sample/logs/$name.spki"
+  python3 "$server/ct_test_log_server.py" --log-dir sample/logs/entries --port 0 \
+    --origin "$name.ct-mapreduce.test" --sign-key "sample/logs/$name.key" \
+    >"sample/logs/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "sample/logs/$name.log")
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { cat "sample/logs/$name.log" >&2; exit 1; }
+  echo "$port"
+}
+rfc_port=$(start_log sample-rfc6962)
+tiled_port=$(start_log sample-tiled)
+python3 - "$rfc_port" "$tiled_port" <<'PY' >sample/log_list.json
+import base64, json, sys
+key = lambda n: base64.b64encode(open(f"sample/logs/{n}.spki", "rb").read()).decode()
+usable = {"usable": {"timestamp": "2026-01-01T00:00:00Z"}}
+print(json.dumps({"version": "sample", "operators": [{
+    "name": "ct-mapreduce sample", "email": [],
+    "logs": [{"description": "Sample RFC 6962 log", "key": key("sample-rfc6962"),
+              "url": f"http://127.0.0.1:{sys.argv[1]}/", "mmd": 86400, "state": usable}],
+    "tiled_logs": [{"description": "Sample tiled log", "key": key("sample-tiled"),
+                    "submission_url": "https://sample-tiled.ct-mapreduce.test/",
+                    "monitoring_url": f"http://127.0.0.1:{sys.argv[2]}", "mmd": 60,
+                    "state": usable}]}]}, indent=1))
+PY
+echo "   RFC 6962 log on port $rfc_port, tiled log on port $tiled_port (sample/log_list.json)"
+
+echo "== 3. ct-fetch --once through the log list  [$(date +%T)]"
+"$bin/ct-fetch" --data-dir sample/ct-data --log-list sample/log_list.json --once 2>&1 |
+  grep -E "certificates written|ct-fetch:" | sed 's/^/   /'
+
+echo "== 4. ct-coordinator run --local-workers 2 --once  [$(date +%T)]"
+"$bin/ct-coordinator" run --data-dir sample/ct-data --as-of "$today" --local-workers 2 --once \
+  >sample/run.log 2>&1 || { tail -20 sample/run.log >&2; exit 1; }
+grep -E "as of .*active certificates" sample/run.log | sed 's/^.*\] /   /' || true
+
+echo "== 5. summary (sample/ct-data/reports/summary.json)  [$(date +%T)]"
+python3 - "$start" <<'PY'
+import json, os, sys, time
 s = json.load(open("sample/ct-data/reports/summary.json"))
 t = s["totals"]
 print(f"  as of {s['as_of']}: {t['certs_active']} active certificates, {t['fqdns_active']} FQDNs, "
@@ -27,5 +90,8 @@ print(f"  unparseable blocks: {s['errors']['unparseable_blocks']}")
 a = json.load(open("sample/known-answers.json"))
 same = a["totals"] == {k: t[k] for k in a["totals"]}
 print(f"  ct-gen's independently computed answers {'match' if same else 'DO NOT match'} these totals")
+print(f"  {time.time() - float(sys.argv[1]):.0f} s from corpus to report")
+report = os.path.abspath("sample/ct-data/reports/report.html")
+print(f"report: {report}" if os.path.exists(report) else "report: (no report.html)")
+sys.exit(0 if same else 1)
 PY
-echo "reports: $(pwd)/sample/ct-data/reports"

@@ -90,9 +90,19 @@ absl::StatusOr<int> EntryWriter::OpenForAppend(const std::string& dir, const std
     if (!s.ok()) return s;
     known_dirs_.insert(dir);
   }
+  if (open_files_.size() >= kMaxOpenFiles) {
+    // Too many files between commits: close them now and fsync them by path
+    // at Commit() (fsync flushes the file, whichever descriptor asks).
+    for (auto& [open_path, open_fd] : open_files_) {
+      ::close(open_fd);
+      closed_unsynced_.insert(open_path);
+    }
+    open_files_.clear();
+  }
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError(errno, "cannot open", path);
   open_files_[path] = fd;
+  closed_unsynced_.erase(path);
   return fd;
 }
 
@@ -127,6 +137,14 @@ absl::Status EntryWriter::Commit() {
     ::close(fd);
   }
   open_files_.clear();
+  for (const std::string& path : closed_unsynced_) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      if (result.ok()) result = ErrnoError(errno, "cannot fsync", path);
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  closed_unsynced_.clear();
   return result;
 }
 

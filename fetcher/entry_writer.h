@@ -9,8 +9,9 @@
 //   MIIF…(64 characters a line)
 //   -----END CERTIFICATE-----
 //
-// Files are opened in append mode and kept open until Commit(), which fsyncs
-// every file (and every new directory) written since the last Commit(): the
+// Files are opened in append mode and kept open (at most kMaxOpenFiles at
+// once) until Commit(), which fsyncs every file (and every new directory)
+// written since the last Commit(): the
 // caller saves its state only after that, so a crash re-appends at most the
 // uncommitted batch (the map de-duplicates). Not thread-safe.
 #ifndef CT_FETCHER_ENTRY_WRITER_H_
@@ -42,6 +43,8 @@ struct EntryWriterStats {
 
 class EntryWriter {
  public:
+  static constexpr size_t kMaxOpenFiles = 256;
+
   // Certificates whose notAfter is before `now_unix_seconds` are skipped
   // unless `include_expired`.
   EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds);
@@ -70,6 +73,7 @@ class EntryWriter {
   bool include_expired_;
   int64_t now_;
   std::map<std::string, int> open_files_;  // path → fd
+  std::set<std::string> closed_unsynced_;  // written, closed, not yet fsync'd
   std::set<std::string> known_dirs_;       // exist and are synced
   std::set<std::string> saved_issuers_;
   EntryWriterStats stats_;

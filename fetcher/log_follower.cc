@@ -233,8 +233,14 @@ absl::Status LogFollower::CatchUp() {
   }
   writer_ = std::make_unique<EntryWriter>(options_.data_dir, options_.include_expired,
                                           static_cast<int64_t>(std::time(nullptr)));
+  unsynced_entries_ = 0;
+  last_sync_ = NowSeconds();
   absl::Status s =
       target_.api == LogApi::kRfc6962 ? CatchUpRfc6962(&state, head) : CatchUpTiled(&state, head);
+  // Whatever stopped the catch-up, the entries proven and written so far are
+  // made durable and the state saved.
+  absl::Status synced = Sync(state);
+  if (s.ok()) s = synced;
   const EntryWriterStats& w = writer_->stats();
   stats_.written += w.written;
   stats_.expired += w.expired;
@@ -412,7 +418,7 @@ absl::Status LogFollower::Commit(const std::vector<LogEntry>& entries, CompactRa
     }
   }
   for (const LogEntry& e : entries) {
-    absl::StatusOr<std::string> issuer_id = IssuerId(e);
+    absl::StatusOr<std::string> issuer_id = CachedIssuerId(e);
     if (!issuer_id.ok() || e.certificate.empty()) {
       return absl::DataLossError(absl::StrCat(
           "entry ", state->next_index, " of ", target_.name, ": no certificate or issuer: ",
@@ -421,19 +427,47 @@ absl::Status LogFollower::Commit(const std::vector<LogEntry>& entries, CompactRa
     ASSIGN_OR_RETURN(bool written,
                      writer_->Append(target_.url, e.timestamp, e.certificate, *issuer_id));
     if (written && !e.chain.empty()) {
-      absl::StatusOr<std::string> chain_id = IssuerIdFromCertificate(e.chain[0]);
+      absl::StatusOr<std::string> chain_id = CachedIssuerIdOf(e.chain[0]);
       if (chain_id.ok() && *chain_id == *issuer_id) {
         RETURN_IF_ERROR(writer_->SaveIssuer(*issuer_id, e.chain[0]));
       }
     }
   }
-  RETURN_IF_ERROR(writer_->Commit());
-  fetched_ += range.size() - state->next_index;
+  const uint64_t added = range.size() - state->next_index;
+  fetched_ += added;
+  unsynced_entries_ += added;
   state->next_index = range.size();
   state->range = std::move(range);
   state->tree_head = head;
-  RETURN_IF_ERROR(SaveFetchState(target_.state_path, *state));
+  if (unsynced_entries_ >= options_.sync_entries ||
+      NowSeconds() - last_sync_ >= options_.sync_seconds) {
+    RETURN_IF_ERROR(Sync(*state));
+  }
   Report(*state);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LogFollower::CachedIssuerIdOf(const std::string& issuer_der) {
+  auto it = issuer_ids_.find(issuer_der);
+  if (it != issuer_ids_.end()) return it->second;
+  ASSIGN_OR_RETURN(std::string id, IssuerIdFromCertificate(issuer_der));
+  // A log has a few dozen issuers; a hostile one must not grow this.
+  if (issuer_ids_.size() >= 4096) issuer_ids_.clear();
+  issuer_ids_.emplace(issuer_der, id);
+  return id;
+}
+
+absl::StatusOr<std::string> LogFollower::CachedIssuerId(const LogEntry& e) {
+  if (e.type == LogEntryType::kPrecert || e.chain.empty()) return IssuerId(e);
+  return CachedIssuerIdOf(e.chain.front());
+}
+
+absl::Status LogFollower::Sync(const FetchState& state) {
+  if (unsynced_entries_ == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(writer_->Commit());
+  RETURN_IF_ERROR(SaveFetchState(target_.state_path, state));
+  unsynced_entries_ = 0;
+  last_sync_ = NowSeconds();
   return absl::OkStatus();
 }
 

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "fetcher/entry_writer.h"
@@ -63,6 +64,12 @@ struct FollowerOptions {
   std::string data_dir;
   uint64_t batch_size = 256;  // entries per get-entries request (at most)
   int parallel = 4;           // requests in flight per log
+  // Proven entries are appended as each round verifies; the files are
+  // fsync'd and the state saved every `sync_entries` entries or
+  // `sync_seconds`, and when CatchUp() ends. A crash re-appends at most the
+  // entries since the last sync (the map de-duplicates them).
+  uint64_t sync_entries = 16384;
+  double sync_seconds = 10;
   // For the clients of the extra parallel requests.
   HttpClientOptions http_options;
   bool include_expired = false;
@@ -105,10 +112,16 @@ class LogFollower {
   absl::StatusOr<std::vector<LogEntry>> ParseDataTileBody(absl::StatusOr<std::string> body,
                                                           uint64_t tile, uint64_t width);
   absl::StatusOr<std::string> FetchIssuer(const std::string& fingerprint);
-  // Writes `entries` (verified), fsyncs them, then saves `state` advanced to
-  // `range` under `head`.
+  // Writes `entries` (verified) and advances `state` to `range` under `head`;
+  // syncs when due (see FollowerOptions::sync_entries).
   absl::Status Commit(const std::vector<LogEntry>& entries, CompactRange range,
                       const SignedTreeHead& head, FetchState* state);
+  // IssuerId() and IssuerIdFromCertificate() (log_entry.h), remembered per
+  // issuer certificate: parsing it with OpenSSL for every entry dominated.
+  absl::StatusOr<std::string> CachedIssuerId(const LogEntry& e);
+  absl::StatusOr<std::string> CachedIssuerIdOf(const std::string& issuer_der);
+  // fsyncs what was written and saves `state`, if anything is unsynced.
+  absl::Status Sync(const FetchState& state);
   void Report(const FetchState& state, bool done = false);
 
   LogTarget target_;
@@ -116,10 +129,13 @@ class LogFollower {
   HttpClient* http_;
   std::vector<std::unique_ptr<HttpClient>> extra_clients_;  // for parallel requests
   uint64_t page_cap_ = 0;  // the largest page of a short get-entries read; 0: none seen
-  std::map<std::string, std::string> issuers_;  // fingerprint → DER
-  std::unique_ptr<EntryWriter> writer_;         // during CatchUp()
+  std::map<std::string, std::string> issuers_;                // fingerprint → DER
+  absl::flat_hash_map<std::string, std::string> issuer_ids_;  // issuer DER → issuer id
+  std::unique_ptr<EntryWriter> writer_;                       // during CatchUp()
   EntryWriterStats stats_;
   uint64_t fetched_ = 0;
+  uint64_t unsynced_entries_ = 0;  // committed in memory, not yet synced
+  double last_sync_ = 0;
   double start_ = 0;
 };
 
