@@ -13,7 +13,7 @@ packages=(
   libabsl-dev nlohmann-json3-dev libcli11-dev libxxhash-dev libbenchmark-dev
   prometheus-cpp-dev libcivetweb-dev
   # tests and benchmarks
-  python3 time procps curl
+  python3 time procps curl iproute2
 )
 
 missing=()

@@ -14,6 +14,8 @@ echo "== release build and tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+# A test that cannot run on this machine exits 77 (Skipped) and says why.
+grep -h "^SKIPPED: " build/Testing/Temporary/LastTest.log 2>/dev/null || true
 [[ "$quick" == "--quick" ]] && exit 0
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
