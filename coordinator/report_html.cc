@@ -49,7 +49,7 @@ Json IssuedJson(const ReduceStats& stats) {
                                 ? key.second
                                 : OrganizationKey(it->second.second, it->second.first);
     std::vector<uint64_t>& series = by_org[org];
-    series.resize(static_cast<size_t>(last - first + 1), 0);
+    series.resize(static_cast<size_t>(last - first) + 1, 0);
     series[static_cast<size_t>(key.first - first)] += n;
   }
   for (int32_t day = first; day <= last; ++day) dates.push_back(FormatDate(day));

@@ -194,8 +194,9 @@
     const sum = groups.reduce((a, g) => a + g.values.reduce((x, y) => x + y, 0), 0);
     const view = bulk(xs, stacked.length ? stacked[stacked.length - 1] : [], sum);
     const plot = draw(el, "issued", { series: series, axes: axes("issued per day") }, columns, sum);
-    // Opens on the days that hold all but the outermost 0.1% of the
-    // certificates (a stray notBefore in 1999 would squeeze the rest);
+    // Opens on the days that hold all but the outermost 0.5% of the
+    // certificates on each side (a stray notBefore in 1999 would squeeze the
+    // rest);
     // double-click shows every day. Set before the first draw, which uPlot
     // defers to a microtask.
     if (plot) plot.setScale("x", view);
@@ -203,7 +204,7 @@
   }
 
   function bulk(xs, totals, sum) {
-    const cut = sum * 0.001;
+    const cut = sum * 0.005;
     let lo = 0, hi = xs.length - 1, seen = 0;
     for (; lo < hi && seen + totals[lo] <= cut; ++lo) seen += totals[lo];
     seen = 0;
