@@ -14,7 +14,7 @@ packages=(
   # libraries we chose (README: "Dependencies")
   libabsl-dev nlohmann-json3-dev libcli11-dev libxxhash-dev libbenchmark-dev
   # tests and benchmarks; chromium opens report.html in the browser test
-  python3 time procps chromium
+  python3 time procps chromium fonts-dejavu-core
 )
 # npm installs report/'s charting library. Debian's npm brings Debian's nodejs;
 # a machine that has node and npm from elsewhere keeps them.
