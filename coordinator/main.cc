@@ -2,6 +2,7 @@
 //
 //   ct-coordinator reduce --data-dir ROOT --as-of YYYY-MM-DD [--out DIR] [--window-days N]
 //   ct-coordinator run --data-dir ROOT [--as-of D] [--bind E] [--local-workers N] [--once] ...
+//   ct-coordinator report --data-dir ROOT [--out DIR] [--as-of D] [--window-days N]
 //   ct-coordinator keygen --out PREFIX
 //   ct-coordinator status --data-dir ROOT [--json]
 //   ct-coordinator requeue --data-dir ROOT (--failed | DIR ...)
@@ -19,6 +20,7 @@
 #include "common/zmq_util.h"
 #include "coordinator/operator_commands.h"
 #include "coordinator/reduce_command.h"
+#include "coordinator/report_command.h"
 #include "coordinator/run_command.h"
 
 namespace {
@@ -110,6 +112,9 @@ int Main(int argc, char** argv) {
                   "folder of the workers' .pub files (with --curve-secret-key)");
   run->add_flag("--insecure", run_options.insecure, "allow a non-loopback --bind without CURVE");
 
+  ctmr::ReportCommand report;
+  ctmr::AddReportCommand(app, &report);
+
   std::string key_prefix;
   CLI::App* keygen =
       app.add_subcommand("keygen", "make a CURVE key pair: PREFIX.key (secret) and PREFIX.pub");
@@ -172,6 +177,7 @@ int Main(int argc, char** argv) {
     }
     return ctmr::RunCoordinator(run_options);
   }
+  if (report.command->parsed()) return ctmr::ReportMain(report);
   if (status->parsed()) return Print(ctmr::StatusCommand(operator_options));
   if (requeue->parsed()) {
     if (requeue_failed == !requeue_dirs.empty()) {

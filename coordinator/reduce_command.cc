@@ -117,6 +117,7 @@ absl::StatusOr<Report> RunReduce(const ReduceOptions& options) {
   report.failed_directories.assign(failed.begin(), failed.end());
   report.invalid_date_directories = listing.invalid_date_names;
   report.stats = reducer.Finish();
+  report.data_dir = options.data_dir;
   RETURN_IF_ERROR(WriteReports(options.out_dir, report));
   return report;
 }

@@ -2,10 +2,10 @@
 
 #include <sys/stat.h>
 
-#include <array>
 #include <cerrno>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +13,9 @@
 #include "common/civil_date.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "coordinator/daily_stats.h"
+#include "coordinator/history.h"
+#include "coordinator/report_html.h"
 
 namespace ctmr {
 namespace {
@@ -35,29 +38,38 @@ absl::StatusOr<std::vector<std::string>> ExistingLines(const std::string& path) 
   return lines;
 }
 
-absl::Status WriteDailyStats(const std::string& path, const Report& r) {
-  // date -> certs_issued, certs_active, fqdns_active, reg_domains_active
-  std::map<std::string, std::array<std::string, 4>> rows;
-  ASSIGN_OR_RETURN(std::vector<std::string> lines, ExistingLines(path));
-  for (size_t i = 1; i < lines.size(); ++i) {
-    std::vector<std::string> f = absl::StrSplit(lines[i], '\t');
-    if (f.size() != 5 || !ParseDate(f[0]).has_value()) continue;
-    rows[f[0]] = {f[1], f[2], f[3], f[4]};
+// history.json with this run's record; the record and the back-fill make
+// the daily statistics. Fills in the page's rows and file names.
+absl::Status WriteHistoryAndDailyStats(const std::string& out_dir, const Report& r,
+                                       ReportPage* page) {
+  ASSIGN_OR_RETURN(History history, LoadHistory(out_dir));
+  RunRecord& run = history.runs[r.as_of];
+  run = RunRecord{r.as_of, r.window_days, r.stats.totals, {}};
+  for (const OrganizationStats& o : r.stats.organizations)
+    run.organizations[o.organization] = o.active;
+  history.last_run = LastRun{r.as_of, r.window_days, r.mapped_directories, r.failed_directories};
+  RETURN_IF_ERROR(SaveHistory(out_dir, history));
+
+  Backfill backfill;
+  backfill.first_day = backfill.end_day = r.as_of;
+  if (!r.data_dir.empty()) {
+    std::map<std::string, std::string> organization_of;
+    for (const auto& [id, names] : r.stats.issuer_names) {
+      organization_of[id] = OrganizationKey(names.second, names.first);
+    }
+    const std::set<std::string> excluded(r.failed_directories.begin(), r.failed_directories.end());
+    ASSIGN_OR_RETURN(backfill, BackfillFromTallies(r.data_dir, excluded, r.as_of, r.window_days,
+                                                   organization_of));
   }
-  for (const auto& [day, n] : r.stats.issued_per_day) {
-    auto [it, inserted] = rows.try_emplace(
-        FormatDate(day), std::array<std::string, 4>{"NULL", "NULL", "NULL", "NULL"});
-    it->second[0] = absl::StrCat(n);
+  page->daily = DailyRows(r.stats, backfill, history, std::nullopt);
+  RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(out_dir, "/", DailyStatsFileName(std::nullopt)),
+                                      DailyStatsTsv(page->daily)));
+  for (const auto& [org, slug] : OrganizationFileSlugs(ReportOrganizations(r.stats, history))) {
+    page->organization_files[org] = DailyStatsFileName(slug);
+    RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(out_dir, "/", DailyStatsFileName(slug)),
+                                        DailyStatsTsv(DailyRows(r.stats, backfill, history, org))));
   }
-  auto [it, inserted] = rows.try_emplace(FormatDate(r.as_of),
-                                         std::array<std::string, 4>{"0", "NULL", "NULL", "NULL"});
-  it->second[1] = absl::StrCat(r.stats.totals.certs);
-  it->second[2] = absl::StrCat(r.stats.totals.fqdns);
-  it->second[3] = absl::StrCat(r.stats.totals.regdomains);
-  std::string out = "date\tcerts_issued\tcerts_active\tfqdns_active\treg_domains_active\n";
-  for (const auto& [date, v] : rows)
-    absl::StrAppend(&out, date, "\t", v[0], "\t", v[1], "\t", v[2], "\t", v[3], "\n");
-  return WriteFileAtomically(path, out);
+  return absl::OkStatus();
 }
 
 absl::Status WriteIssuedPerDay(const std::string& path, const Report& r) {
@@ -149,10 +161,14 @@ absl::Status WriteReports(const std::string& out_dir, const Report& report) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create ", out_dir, ": ", ErrnoText(errno)));
   }
-  RETURN_IF_ERROR(WriteFileAtomically(out_dir + "/summary.json", SummaryJson(report)));
-  RETURN_IF_ERROR(WriteDailyStats(out_dir + "/cert-daily-stats.tsv", report));
+  ReportPage page;
+  page.summary_json = SummaryJson(report);
+  page.stats = &report.stats;
+  RETURN_IF_ERROR(WriteFileAtomically(out_dir + "/summary.json", page.summary_json));
+  RETURN_IF_ERROR(WriteHistoryAndDailyStats(out_dir, report, &page));
   RETURN_IF_ERROR(WriteIssuedPerDay(out_dir + "/issued-per-day.csv", report));
-  return WriteActiveByIssuer(out_dir + "/active-by-issuer.csv", report);
+  RETURN_IF_ERROR(WriteActiveByIssuer(absl::StrCat(out_dir, "/", kActiveByIssuerFileName), report));
+  return WriteFileAtomically(out_dir + "/report.html", ReportHtml(page));
 }
 
 }  // namespace ctmr

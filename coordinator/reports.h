@@ -1,7 +1,9 @@
-// The reduce's reports (DESIGN.md §5): summary.json, cert-daily-stats.tsv,
-// issued-per-day.csv and active-by-issuer.csv. Every file is replaced
-// atomically. cert-daily-stats.tsv and active-by-issuer.csv are histories:
-// a run updates the rows of its own as-of date and keeps the others.
+// The reduce's reports (DESIGN.md §5): summary.json, cert-daily-stats.tsv and
+// one cert-daily-stats.<organization>.tsv per organization, issued-per-day.csv,
+// active-by-issuer.csv and report.html, with history.json, the store of what
+// every run counted (history.h). Every file is replaced atomically. The
+// daily statistics and active-by-issuer.csv are histories: a run updates the
+// rows of its own as-of date and keeps the others.
 #ifndef CT_COORDINATOR_REPORTS_H_
 #define CT_COORDINATOR_REPORTS_H_
 
@@ -14,6 +16,8 @@
 
 namespace ctmr {
 
+inline constexpr char kActiveByIssuerFileName[] = "active-by-issuer.csv";
+
 struct Report {
   int32_t as_of = 0;
   int window_days = 0;              // 0: no window
@@ -21,6 +25,10 @@ struct Report {
   std::vector<std::string> failed_directories;
   std::vector<std::string> invalid_date_directories;
   ReduceStats stats;
+  // The data root the tallies came from. When set, certs_active of the days
+  // before as_of is back-filled from its tallies (failed directories left
+  // out); when empty, only the runs' own rows have it.
+  std::string data_dir;
 };
 
 // Writes the reports into `out_dir` (created if missing).

@@ -570,6 +570,7 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   report.failed_directories.assign(failed.begin(), failed.end());
   report.invalid_date_directories = listing->invalid_date_names;
   report.stats = reducer.Finish();
+  report.data_dir = options_.data_dir;
   absl::Status written = WriteReports(options_.out_dir, report);
   if (!written.ok()) {
     LOG(ERROR) << "cannot write the reports: " << written.message();

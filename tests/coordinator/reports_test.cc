@@ -55,11 +55,29 @@ TEST(ReportsTest, DailyStatsKeepOneRowPerDayAcrossRuns) {
   ASSERT_TRUE(WriteReports(tmp.path(), MakeReport("2026-11-26", 10)).ok());
   ASSERT_TRUE(WriteReports(tmp.path(), MakeReport("2026-11-26", 11)).ok());  // rerun: update
   const std::string tsv = ReadFile(tmp.path() + "/cert-daily-stats.tsv");
+  // certs_issued comes from the latest tallies, which have none on 11-25.
   EXPECT_EQ(tsv,
             "date\tcerts_issued\tcerts_active\tfqdns_active\treg_domains_active\n"
             "2026-11-01\t7\tNULL\tNULL\tNULL\n"
-            "2026-11-25\t2\t9\t5\t4\n"
+            "2026-11-25\t0\t9\t5\t4\n"
             "2026-11-26\t2\t11\t5\t4\n");
+  // One organization: its file says the same.
+  EXPECT_EQ(ReadFile(tmp.path() + "/cert-daily-stats.lets-encrypt.tsv"), tsv);
+  const nlohmann::json history = nlohmann::json::parse(ReadFile(tmp.path() + "/history.json"));
+  EXPECT_EQ(history["runs"].size(), 2u);
+  EXPECT_EQ(history["last_run"]["as_of"], "2026-11-26");
+  EXPECT_EQ(history["last_run"]["mapped_directories"], 2);
+}
+
+TEST(ReportsTest, WritesAPageWithTheSummaryInIt) {
+  TempDir tmp;
+  const Report report = MakeReport("2026-11-26", 9);
+  ASSERT_TRUE(WriteReports(tmp.path(), report).ok());
+  const std::string html = ReadFile(tmp.path() + "/report.html");
+  EXPECT_EQ(html.rfind("<!doctype html>", 0), 0u);
+  EXPECT_NE(html.find("cert-daily-stats.lets-encrypt.tsv"), std::string::npos);
+  EXPECT_NE(html.find("\"summary\":" + nlohmann::ordered_json::parse(SummaryJson(report)).dump()),
+            std::string::npos);
 }
 
 TEST(ReportsTest, ActiveByIssuerReplacesOnlyItsOwnBlock) {

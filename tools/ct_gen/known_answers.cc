@@ -34,6 +34,7 @@ KnownAnswers::KnownAnswers(const std::vector<Issuer>& issuers, int64_t as_of_day
     org_of_issuer_.push_back(org);
   }
   by_org_.resize(org_names_.size());
+  active_delta_by_org_.resize(org_names_.size());
 }
 
 CountedName KnownAnswers::InternName(const std::string& fqdn, const std::string& regdomain) {
@@ -57,6 +58,15 @@ void KnownAnswers::AddCertificate(int64_t dir_day, size_t issuer, int64_t issued
   issuer_seen_[issuer] = true;
   ++issued_per_day_[issued_day];
   ++issued_per_day_by_issuer_[{issued_day, issuers_[issuer].issuer_id}];
+  // Active on day X when issued_day <= X <= dir_day (and dir_day < X + window).
+  int64_t from = issued_day;
+  if (window_ > 0 && dir_day - window_ + 1 > from) from = dir_day - window_ + 1;
+  if (from <= dir_day) {
+    for (auto* delta : {&active_delta_, &active_delta_by_org_[org_of_issuer_[issuer]]}) {
+      ++(*delta)[from];
+      --(*delta)[dir_day + 1];
+    }
+  }
   if (!IsActive(dir_day)) return;
   by_issuer_[issuer].Add(names);
   by_org_[org_of_issuer_[issuer]].Add(names);
@@ -113,6 +123,29 @@ absl::Status KnownAnswers::WriteJson(const std::string& path) const {
         {{"date", FormatDate(key.first)}, {"issuer_id", key.second}, {"certs_issued", n}});
   }
   root["issued_per_day_by_issuer"] = per_day_issuer;
+  // certs_active back-filled for each day from the earliest date directory
+  // up to the day before as-of.
+  Json history = Json::array();
+  if (!directories_.empty()) {
+    int64_t total = 0;
+    std::vector<int64_t> by_org(org_names_.size(), 0);
+    auto it = active_delta_.begin();
+    std::vector<std::map<int64_t, int64_t>::const_iterator> org_it;
+    for (const auto& d : active_delta_by_org_) org_it.push_back(d.begin());
+    for (int64_t day = *directories_.begin(); day < as_of_; ++day) {
+      for (; it != active_delta_.end() && it->first <= day; ++it) total += it->second;
+      Json orgs = Json::object();
+      for (size_t o = 0; o < org_names_.size(); ++o) {
+        for (; org_it[o] != active_delta_by_org_[o].end() && org_it[o]->first <= day; ++org_it[o]) {
+          by_org[o] += org_it[o]->second;
+        }
+        orgs[org_names_[o]] = by_org[o];
+      }
+      history.push_back(
+          {{"date", FormatDate(day)}, {"certs_active", total}, {"organizations", orgs}});
+    }
+  }
+  root["certs_active_history"] = history;
   root["errors"] = {{"unparseable_blocks", unparseable_}};
   root["certificates_written"] = certificates_;
   root["certificate_blocks_written"] = certificate_blocks_;

@@ -101,6 +101,10 @@ class KnownAnswers {
   // Keyed by (day, issuer id) so the JSON is sorted by date, then issuer id.
   std::map<std::pair<int64_t, std::string>, uint64_t> issued_per_day_by_issuer_;
   std::vector<bool> issuer_seen_;
+  // certs_active of each past day (the back-fill of DESIGN.md 5) as changes
+  // by day: +1 on the first day a certificate is active, -1 after its last.
+  std::map<int64_t, int64_t> active_delta_;
+  std::vector<std::map<int64_t, int64_t>> active_delta_by_org_;
   uint64_t unparseable_ = 0;
   uint64_t certificates_ = 0;
   uint64_t certificate_blocks_ = 0;
