@@ -14,3 +14,5 @@ ct_cc_library(NAME ct_zmq SRCS zmq_util.cc
 ct_cc_library(NAME ct_metrics SRCS metrics_server.cc
   DEPS ct_common prometheus-cpp::core civetweb::civetweb-cpp absl::status absl::statusor
        absl::strings)
+ct_cc_library(NAME ct_task_metrics SRCS task_metrics.cc
+  DEPS tally_proto prometheus-cpp::core absl::strings)

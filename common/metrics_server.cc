@@ -3,6 +3,7 @@
 #include <CivetServer.h>
 #include <arpa/inet.h>
 
+#include <cstdio>
 #include <exception>
 #include <sstream>
 #include <utility>
@@ -128,6 +129,27 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", options.listen));
   }
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl), ports[0]));
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetricsServerFromFlags(
+    const std::string& program, const std::string& listen, const std::string& token_file,
+    std::shared_ptr<prometheus::Registry> registry, std::function<HealthStatus()> health) {
+  if (listen.empty()) return std::unique_ptr<MetricsServer>();
+  MetricsServerOptions options;
+  options.listen = listen;
+  options.health = std::move(health);
+  if (!token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadBearerToken(token_file);
+    if (!token.ok()) return token.status();
+    options.bearer_token = *std::move(token);
+  }
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start(std::move(options), std::move(registry));
+  if (server.ok()) {
+    std::fprintf(stderr, "%s: metrics on port %d (/metrics, /healthz)\n", program.c_str(),
+                 (*server)->port());
+  }
+  return server;
 }
 
 absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {

@@ -57,6 +57,13 @@ class MetricsServer {
   int port_;
 };
 
+// What the three binaries do with --metrics-listen / --metrics-token-file:
+// nullptr when `listen` is empty (metrics off); otherwise a started server,
+// after logging "<program>: metrics on port N (/metrics, /healthz)" to stderr.
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetricsServerFromFlags(
+    const std::string& program, const std::string& listen, const std::string& token_file,
+    std::shared_ptr<prometheus::Registry> registry, std::function<HealthStatus()> health = {});
+
 // Reads a bearer token from a file (trailing whitespace removed); kInvalidArgument
 // if it is empty or shorter than 16 characters.
 absl::StatusOr<std::string> ReadBearerToken(const std::string& path);

@@ -111,6 +111,10 @@ int Main(int argc, char** argv) {
   run->add_option("--authorized-keys", run_options.authorized_keys,
                   "folder of the workers' .pub files (with --curve-secret-key)");
   run->add_flag("--insecure", run_options.insecure, "allow a non-loopback --bind without CURVE");
+  run->add_option("--metrics-listen", run_options.metrics_listen,
+                  "serve /metrics and /healthz on host:port (off by default; port 0 picks one)");
+  run->add_option("--metrics-token-file", run_options.metrics_token_file,
+                  "bearer token that scrapes must send (required beyond loopback)");
 
   ctmr::ReportCommand report;
   ctmr::AddReportCommand(app, &report);

@@ -30,6 +30,7 @@
 #include "coordinator/control_server.h"
 #include "coordinator/data_root.h"
 #include "coordinator/reports.h"
+#include "coordinator/run_metrics.h"
 #include "coordinator/run_state.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/tally_reducer.h"
@@ -113,6 +114,8 @@ class Coordinator {
   int64_t last_heartbeat_ms_ = 0;
   int lock_fd_ = -1;
   Progress progress_;
+  RunMetrics metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   bool shut_down_ = false;
   bool fatal_ = false;  // cannot go on (every local worker died)
 };
@@ -129,6 +132,12 @@ absl::Status Coordinator::Setup() {
     return absl::FailedPreconditionError(
         absl::StrCat("another ct-coordinator run holds ", lock, " (or it cannot be opened)"));
   }
+
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics_server = StartMetricsServerFromFlags(
+      "ct-coordinator", options_.metrics_listen, options_.metrics_token_file, metrics_.registry(),
+      [this] { return metrics_.Health(NowMs()); });
+  if (!metrics_server.ok()) return metrics_server.status();
+  metrics_server_ = *std::move(metrics_server);
 
   const bool curve = !options_.curve_secret_key.empty();
   std::optional<CurveKeyPair> server;
@@ -282,7 +291,10 @@ void Coordinator::Handle(const std::string& routing_id, const Envelope& e) {
       scheduler_.OnHeartbeat(routing_id, e.heartbeat(), now);
       break;
     case Envelope::kResult: {
+      const Task* task = scheduler_.task(e.result().task_id());
+      const std::string kind = task != nullptr ? TaskMetrics::KindOf(task->body) : "unknown";
       const ResultOutcome outcome = scheduler_.OnResult(routing_id, e.result(), now);
+      metrics_.OnResult(kind, outcome, e.result());
       if (outcome != ResultOutcome::kCommitted) progress_.Break();
       break;
     }
@@ -347,6 +359,7 @@ void Coordinator::Pump(int64_t timeout_ms) {
   }
   const int64_t now = NowMs();
   for (const Outgoing& o : scheduler_.OnTick(now)) Send(o.routing_id, o.body);
+  metrics_.Observe(scheduler_, now);
   for (const Outgoing& o : scheduler_.Dispatch(now)) {
     if (!Send(o.routing_id, o.body)) {
       progress_.Break();
@@ -611,6 +624,8 @@ int Coordinator::Serve() {
       continue;
     }
     const CycleResult cycle = RunCycle();
+    metrics_.OnCycle(cycle.ok && !cycle.any_failed);
+    metrics_.Observe(scheduler_, NowMs(), /*force=*/true);
     scheduler_.PruneFinished();
     cycle_.phase = "waiting";
     if (g_stop) break;

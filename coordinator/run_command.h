@@ -30,6 +30,8 @@ struct RunOptions {
   std::string curve_secret_key;  // a ".key" file (ct-coordinator keygen)
   std::string authorized_keys;   // a folder of workers' ".pub" files
   bool insecure = false;         // allow a non-loopback bind without CURVE
+  std::string metrics_listen;    // host:port of /metrics and /healthz; empty: off
+  std::string metrics_token_file;
 };
 
 // Fills in defaults and checks the combination of flags. InvalidArgument (a

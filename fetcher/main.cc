@@ -120,28 +120,12 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
   for (const LogTarget& t : targets) names.push_back(t.name);
   FetchMetrics metrics(names, std::chrono::milliseconds(
                                   static_cast<int64_t>(std::max(1.0, flags.poll_seconds * 1000))));
-  std::unique_ptr<MetricsServer> metrics_server;
-  if (!flags.metrics_listen.empty()) {
-    MetricsServerOptions options;
-    options.listen = flags.metrics_listen;
-    if (!flags.metrics_token_file.empty()) {
-      absl::StatusOr<std::string> token = ReadBearerToken(flags.metrics_token_file);
-      if (!token.ok()) {
-        std::fprintf(stderr, "ct-fetch: %s\n", std::string(token.status().message()).c_str());
-        return 2;
-      }
-      options.bearer_token = *std::move(token);
-    }
-    options.health = [&metrics] { return metrics.Health(std::chrono::steady_clock::now()); };
-    absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-        MetricsServer::Start(std::move(options), metrics.registry());
-    if (!server.ok()) {
-      std::fprintf(stderr, "ct-fetch: %s\n", std::string(server.status().message()).c_str());
-      return absl::IsInvalidArgument(server.status()) ? 2 : 1;
-    }
-    metrics_server = *std::move(server);
-    std::fprintf(stderr, "ct-fetch: metrics on port %d (/metrics, /healthz)\n",
-                 metrics_server->port());
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics_server = StartMetricsServerFromFlags(
+      "ct-fetch", flags.metrics_listen, flags.metrics_token_file, metrics.registry(),
+      [&metrics] { return metrics.Health(std::chrono::steady_clock::now()); });
+  if (!metrics_server.ok()) {
+    std::fprintf(stderr, "ct-fetch: %s\n", std::string(metrics_server.status().message()).c_str());
+    return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
   }
   HttpClient http;
   ProgressPrinter printer;

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "common/guarded_main.h"
+#include "common/metrics_server.h"
 #include "common/registered_domain.h"
+#include "common/task_metrics.h"
 #include "common/zmq_util.h"
 #include "worker/directory_mapper.h"
 #include "worker/task_runner.h"
@@ -62,6 +64,8 @@ struct ConnectFlags {
   int reconnect_ms = 1000;
   std::string curve_server_key;
   std::string curve_secret_key;
+  std::string metrics_listen;
+  std::string metrics_token_file;
 };
 
 int RunConnected(const ConnectFlags& flags) {
@@ -93,9 +97,20 @@ int RunConnected(const ConnectFlags& flags) {
     return 1;
   }
   const ctmr::PublicSuffixList* psl = suffixes->get();
-  ctmr::ZmqWorker worker(options, [psl](const ctmr::Envelope& task) {
-    return task.has_map_task() ? ctmr::RunMapTask(task.map_task(), psl)
-                               : ctmr::RunMergeTask(task.merge_task());
+  auto registry = std::make_shared<prometheus::Registry>();
+  ctmr::TaskMetrics metrics("worker", registry.get());
+  absl::StatusOr<std::unique_ptr<ctmr::MetricsServer>> metrics_server =
+      ctmr::StartMetricsServerFromFlags("ct-worker", flags.metrics_listen, flags.metrics_token_file,
+                                        registry);
+  if (!metrics_server.ok()) {
+    std::fprintf(stderr, "ct-worker: %s\n", std::string(metrics_server.status().message()).c_str());
+    return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
+  }
+  ctmr::ZmqWorker worker(options, [psl, &metrics](const ctmr::Envelope& task) {
+    ctmr::Result result = task.has_map_task() ? ctmr::RunMapTask(task.map_task(), psl)
+                                              : ctmr::RunMergeTask(task.merge_task());
+    metrics.OnResult(ctmr::TaskMetrics::KindOf(task), result.ok() ? "ok" : "error", result);
+    return result;
   });
   ctmr::StopOnSignals(&worker);
   const absl::Status status = worker.Run();
@@ -137,6 +152,10 @@ int Main(int argc, char** argv) {
                                 ->check(CLI::ExistingFile);
   server_key->needs(secret_key);
   secret_key->needs(server_key);
+  app.add_option("--metrics-listen", connect.metrics_listen,
+                 "serve /metrics and /healthz on host:port (off by default; port 0 picks one)");
+  app.add_option("--metrics-token-file", connect.metrics_token_file,
+                 "bearer token that scrapes must send (required beyond loopback)");
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
   map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)")->required();

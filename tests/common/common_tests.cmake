@@ -13,3 +13,4 @@ ct_cc_test(NAME certificate_file_reader_test
   DEPS ct_common ct_x509 OpenSSL::Crypto)
 ct_cc_test(NAME metrics_server_test SRCS metrics_server_test.cc
   DEPS ct_metrics ct_test_support)
+ct_cc_test(NAME task_metrics_test SRCS task_metrics_test.cc DEPS ct_task_metrics)
