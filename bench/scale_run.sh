@@ -65,7 +65,7 @@ timed() {  # timed LABEL CMD...: runs CMD under /usr/bin/time; appends "LABEL wa
 echo "== ct-gen: $certs certificates over $days days (from $first)" >&2
 timed ct-gen "$bin/ct-gen" --out "$root" --certs "$certs" --days "$days" --first-date "$first" \
   --as-of "$as_of" --clean --answers "$dir/known-answers.json" >/dev/null
-input_bytes=$(find "$root" -name '*.pem' -printf '%s\n' | awk '{s+=$1} END{print s}')
+input_bytes=$(find "$root" -name '*.pem' -printf '%s\n' | awk '{s+=$1} END{printf "%.0f\n", s}')
 sync
 echo "== baseline: cat of the same files" >&2
 timed cat find "$root" -name '*.pem' -exec cat {} + >/dev/null
@@ -77,7 +77,7 @@ timed run "$bin/ct-coordinator" run --data-dir "$root" --as-of "$as_of" --local-
   >"$dir/run.log" 2>&1
 touch "$dir/stop"
 wait "$sampler"
-oracle_bytes=$(find "$root" -name oracle.out -printf '%s\n' | awk '{s+=$1} END{print s}')
+oracle_bytes=$(find "$root" -name oracle.out -printf '%s\n' | awk '{s+=$1} END{printf "%.0f\n", s}')
 
 # Phases from the coordinator's glog lines: map = first "to map" to the last
 # "map ... done"; reduce + reports = from then to the end of the run.
