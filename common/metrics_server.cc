@@ -80,7 +80,7 @@ MetricsServer::~MetricsServer() {
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    MetricsServerOptions options, std::shared_ptr<prometheus::Registry> registry) {
+    const MetricsServerOptions& options, const std::shared_ptr<prometheus::Registry>& registry) {
   const size_t colon = options.listen.rfind(':');
   int port = 0;
   if (colon == std::string::npos || colon == 0 ||
@@ -143,8 +143,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetricsServerFromFlags(
     if (!token.ok()) return token.status();
     options.bearer_token = *std::move(token);
   }
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start(std::move(options), std::move(registry));
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(options, registry);
   if (server.ok()) {
     std::fprintf(stderr, "%s: metrics on port %d (/metrics, /healthz)\n", program.c_str(),
                  (*server)->port());

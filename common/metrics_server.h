@@ -42,7 +42,7 @@ class MetricsServer {
   // kInvalidArgument for a malformed address, or a non-loopback one without
   // a token; kUnavailable when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      MetricsServerOptions options, std::shared_ptr<prometheus::Registry> registry);
+      const MetricsServerOptions& options, const std::shared_ptr<prometheus::Registry>& registry);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

@@ -286,6 +286,7 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
       cursor = end;
     }
     std::vector<std::string> paths;
+    paths.reserve(windows.size());
     for (const auto& [start, end] : windows) {
       paths.push_back(absl::StrCat("ct/v1/get-entries?start=", start, "&end=", end - 1));
     }
