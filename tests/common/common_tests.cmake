@@ -11,3 +11,7 @@ ct_cc_test(NAME file_util_test SRCS file_util_test.cc DEPS ct_common)
 ct_cc_test(NAME certificate_file_reader_test
   SRCS certificate_file_reader_test.cc
   DEPS ct_common ct_x509 OpenSSL::Crypto)
+ct_cc_test(NAME hash_range_test SRCS hash_range_test.cc DEPS ct_common)
+ct_cc_test(NAME memory_budget_test SRCS memory_budget_test.cc DEPS ct_common Threads::Threads)
+ct_cc_test(NAME map_plan_test SRCS map_plan_test.cc DEPS ct_common ct_test_support)
+ct_cc_test(NAME oracle_reader_test SRCS oracle_reader_test.cc DEPS ct_common ct_test_support)

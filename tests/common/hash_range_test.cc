@@ -1,0 +1,93 @@
+#include "common/hash_range.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace ctmr {
+namespace {
+
+TEST(HashRangeTest, OneShardIsTheWholeSpace) {
+  const HashRange r = ShardRange(0, 1);
+  EXPECT_EQ(r.first, kMinHash);
+  EXPECT_EQ(r.last, kMaxHash);
+  EXPECT_DOUBLE_EQ(RangeFraction(r), 1.0);
+}
+
+TEST(HashRangeTest, ShardsPartitionTheSpace) {
+  for (uint32_t n : {2u, 3u, 7u, 16u, 1000u, 4294967295u}) {
+    const HashRange first = ShardRange(0, n);
+    EXPECT_EQ(first.first, kMinHash) << n;
+    EXPECT_EQ(ShardRange(n - 1, n).last, kMaxHash) << n;
+    // Adjacent shards touch: each starts one past where the one before ends.
+    for (uint32_t i : {0u, n / 2, n - 2}) {
+      if (i + 1 >= n) continue;
+      const HashRange a = ShardRange(i, n);
+      const HashRange b = ShardRange(i + 1, n);
+      ASSERT_TRUE(a.first < a.last || a.first == a.last) << n << " " << i;
+      EXPECT_EQ(NextHash(a.last), b.first) << n << " " << i;
+    }
+  }
+}
+
+TEST(HashRangeTest, EveryHashIsInExactlyOneShard) {
+  std::mt19937_64 rng(5);
+  for (uint32_t n : {1u, 3u, 16u, 255u}) {
+    std::vector<int> hits(n);
+    for (int k = 0; k < 20000; ++k) {
+      const Hash128 h{rng(), rng()};
+      int in = 0;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (ShardRange(i, n).Contains(h)) {
+          ++in;
+          ++hits[i];
+        }
+      }
+      ASSERT_EQ(in, 1);
+    }
+    // Uniform hashes spread evenly.
+    for (uint32_t i = 0; i < n; ++i) EXPECT_NEAR(hits[i], 20000.0 / n, 20000.0 / n * 0.5 + 20);
+  }
+  EXPECT_TRUE(ShardRange(0, 3).Contains(kMinHash));
+  EXPECT_TRUE(ShardRange(2, 3).Contains(kMaxHash));
+  EXPECT_FALSE(ShardRange(1, 3).Contains(kMaxHash));
+}
+
+TEST(HashRangeTest, SplitGivesTwoAdjacentHalves) {
+  const HashRange whole = ShardRange(0, 1);
+  auto halves = SplitRange(whole);
+  ASSERT_TRUE(halves.has_value());
+  EXPECT_EQ(halves->first.first, kMinHash);
+  EXPECT_EQ(halves->second.last, kMaxHash);
+  EXPECT_EQ(NextHash(halves->first.last), halves->second.first);
+  EXPECT_EQ(halves->first, ShardRange(0, 2));
+  EXPECT_EQ(halves->second, ShardRange(1, 2));
+  EXPECT_DOUBLE_EQ(RangeFraction(halves->first), 0.5);
+
+  const HashRange two{Hash128{0, 7}, Hash128{0, 8}};
+  halves = SplitRange(two);
+  ASSERT_TRUE(halves.has_value());
+  EXPECT_EQ(halves->first, (HashRange{Hash128{0, 7}, Hash128{0, 7}}));
+  EXPECT_EQ(halves->second, (HashRange{Hash128{0, 8}, Hash128{0, 8}}));
+  EXPECT_FALSE(SplitRange(halves->first).has_value());
+}
+
+TEST(HashRangeTest, NextHashCarries) {
+  EXPECT_EQ(NextHash(Hash128{1, ~uint64_t{0}}), (Hash128{2, 0}));
+  EXPECT_FALSE(NextHash(kMaxHash).has_value());
+}
+
+TEST(HashRangeTest, WireFormRoundTripsAndIsChecked) {
+  const HashRange r = ShardRange(5, 16);
+  absl::StatusOr<HashRange> back = DecodeRange(EncodeHash(r.first), EncodeHash(r.last));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, r);
+  EXPECT_EQ(DecodeRange("short", EncodeHash(r.last)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeRange(EncodeHash(r.last), EncodeHash(r.first)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DescribeRange(ShardRange(0, 1)), "0000000000000000…-ffffffffffffffff…");
+}
+
+}  // namespace
+}  // namespace ctmr
