@@ -1,5 +1,7 @@
 #include "common/hash_range.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 
@@ -25,13 +27,24 @@ HashRange ShardRange(uint32_t index, uint32_t count) {
   return r;
 }
 
-std::optional<std::pair<HashRange, HashRange>> SplitRange(const HashRange& range) {
+std::vector<HashRange> SplitRange(const HashRange& range, uint32_t pieces) {
   const U128 first = ToU128(range.first);
-  const U128 last = ToU128(range.last);
-  if (first >= last) return std::nullopt;
-  const U128 mid = first + (last - first) / 2;
-  return std::make_pair(HashRange{range.first, FromU128(mid)},
-                        HashRange{FromU128(mid + 1), range.last});
+  const U128 span = ToU128(range.last) - first;  // the width less one, which always fits
+  const U128 n = std::max<U128>(1, std::min<U128>(pieces, span + (span == ~U128{0} ? 0 : 1)));
+  // Piece i starts at first + floor(i * width / n), computed without overflow
+  // as first + i * q + floor(i * r / n), where width = q * n + r.
+  const U128 q = span / n + (span % n + 1 == n ? 1 : 0);
+  const U128 r = span % n + 1 == n ? 0 : span % n + 1;
+  std::vector<HashRange> out;
+  out.reserve(static_cast<size_t>(n));
+  U128 start = first;
+  for (U128 i = 1; i <= n; ++i) {
+    const bool end = i == n;
+    const U128 next = first + i * q + i * r / n;  // i * r < n * n <= 2^64
+    out.push_back(HashRange{FromU128(start), end ? range.last : FromU128(next - 1)});
+    start = next;
+  }
+  return out;
 }
 
 double RangeFraction(const HashRange& range) {

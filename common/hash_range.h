@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/hash128.h"
@@ -34,8 +35,9 @@ struct HashRange {
 // the top 64 bits evenly, so together they cover the space without overlap.
 HashRange ShardRange(uint32_t index, uint32_t count);
 
-// The two halves of `range`; nullopt when it holds a single hash.
-std::optional<std::pair<HashRange, HashRange>> SplitRange(const HashRange& range);
+// `range` cut into `pieces` (>= 1) adjacent ranges of equal width (give or
+// take one hash), in order; fewer when it holds fewer hashes than that.
+std::vector<HashRange> SplitRange(const HashRange& range, uint32_t pieces);
 
 // The share of the hash space `range` covers, in (0, 1].
 double RangeFraction(const HashRange& range);

@@ -301,4 +301,11 @@ absl::Status OracleReader::Read(const SetSpan& span, uint64_t begin, uint64_t en
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<DirectoryTally>> LoadOracleHeader(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::optional<OracleReader> reader,
+                   OracleReader::Open(absl::StrCat(dir, "/", kOracleFileName)));
+  if (!reader.has_value()) return std::optional<DirectoryTally>();
+  return std::optional<DirectoryTally>(reader->header());
+}
+
 }  // namespace ctmr

@@ -97,6 +97,10 @@ class OracleReader {
   std::vector<OracleIssuer> issuers_;
 };
 
+// The committed tally of `dir` without its issuers: enough for NeedsMapping,
+// read in bounded memory. nullopt and errors as LoadOracle.
+absl::StatusOr<std::optional<DirectoryTally>> LoadOracleHeader(const std::string& dir);
+
 }  // namespace ctmr
 
 #endif  // CT_COMMON_ORACLE_READER_H_

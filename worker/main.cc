@@ -1,7 +1,8 @@
 // ct-worker: the map step.
 //
 //   ct-worker map DIR ...                        map each date directory in place, no coordinator
-//   ct-worker --connect ENDPOINT [--threads N]   serve a coordinator's map and merge tasks
+//   ct-worker --connect ENDPOINT [--threads N] [--memory-limit SIZE]
+//                                                serve a coordinator's map and shard tasks
 #include <glog/logging.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "common/guarded_main.h"
+#include "common/memory_budget.h"
 #include "common/registered_domain.h"
 #include "common/zmq_util.h"
 #include "worker/directory_mapper.h"
@@ -62,6 +64,7 @@ struct ConnectFlags {
   int reconnect_ms = 1000;
   std::string curve_server_key;
   std::string curve_secret_key;
+  uint64_t memory_limit = ctmr::kDefaultMemoryLimit;
 };
 
 int RunConnected(const ConnectFlags& flags) {
@@ -92,10 +95,21 @@ int RunConnected(const ConnectFlags& flags) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
     return 1;
   }
+  // The shard tasks' hash sets, whatever the number of threads, stay within
+  // --memory-limit: the threads share one budget.
+  absl::StatusOr<std::unique_ptr<ctmr::MemoryBudget>> budget =
+      ctmr::MemoryBudget::ForProcess(flags.memory_limit);
+  if (!budget.ok()) {
+    std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
+                 std::string(budget.status().message()).c_str());
+    return 2;
+  }
+  options.memory_budget = (*budget)->capacity();
   const ctmr::PublicSuffixList* psl = suffixes->get();
-  ctmr::ZmqWorker worker(options, [psl](const ctmr::Envelope& task) {
+  ctmr::MemoryBudget* shared_budget = budget->get();
+  ctmr::ZmqWorker worker(options, [psl, shared_budget](const ctmr::Envelope& task) {
     return task.has_map_task() ? ctmr::RunMapTask(task.map_task(), psl)
-                               : ctmr::RunMergeTask(task.merge_task());
+                               : ctmr::RunShardTask(task.shard_task(), shared_budget);
   });
   ctmr::StopOnSignals(&worker);
   const absl::Status status = worker.Run();
@@ -137,6 +151,9 @@ int Main(int argc, char** argv) {
                                 ->check(CLI::ExistingFile);
   server_key->needs(secret_key);
   secret_key->needs(server_key);
+  std::string memory_limit;
+  app.add_option("--memory-limit", memory_limit,
+                 "bound on this process's memory for shard tasks (default 1GiB)");
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
   map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)")->required();
@@ -148,6 +165,15 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  if (!memory_limit.empty()) {
+    absl::StatusOr<uint64_t> bytes = ctmr::ParseByteSize(memory_limit);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
+                   std::string(bytes.status().message()).c_str());
+      return 2;
+    }
+    connect.memory_limit = *bytes;
   }
   if (map->parsed()) {
     if (connect_opt->count() > 0) {

@@ -53,23 +53,42 @@ TEST(HashRangeTest, EveryHashIsInExactlyOneShard) {
   EXPECT_FALSE(ShardRange(1, 3).Contains(kMaxHash));
 }
 
-TEST(HashRangeTest, SplitGivesTwoAdjacentHalves) {
-  const HashRange whole = ShardRange(0, 1);
-  auto halves = SplitRange(whole);
-  ASSERT_TRUE(halves.has_value());
-  EXPECT_EQ(halves->first.first, kMinHash);
-  EXPECT_EQ(halves->second.last, kMaxHash);
-  EXPECT_EQ(NextHash(halves->first.last), halves->second.first);
-  EXPECT_EQ(halves->first, ShardRange(0, 2));
-  EXPECT_EQ(halves->second, ShardRange(1, 2));
-  EXPECT_DOUBLE_EQ(RangeFraction(halves->first), 0.5);
+void ExpectPartition(const HashRange& range, const std::vector<HashRange>& pieces) {
+  ASSERT_FALSE(pieces.empty());
+  EXPECT_EQ(pieces.front().first, range.first);
+  EXPECT_EQ(pieces.back().last, range.last);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    EXPECT_FALSE(pieces[i].last < pieces[i].first) << i;
+    if (i + 1 < pieces.size()) {
+      EXPECT_EQ(NextHash(pieces[i].last), pieces[i + 1].first) << i;
+    }
+  }
+}
 
+TEST(HashRangeTest, SplitGivesAdjacentEqualPieces) {
+  const HashRange whole = ShardRange(0, 1);
+  std::vector<HashRange> halves = SplitRange(whole, 2);
+  ASSERT_EQ(halves.size(), 2u);
+  ExpectPartition(whole, halves);
+  EXPECT_EQ(halves[0], ShardRange(0, 2));
+  EXPECT_EQ(halves[1], ShardRange(1, 2));
+  EXPECT_DOUBLE_EQ(RangeFraction(halves[0]), 0.5);
+  EXPECT_EQ(SplitRange(whole, 1), std::vector<HashRange>{whole});
+  for (uint32_t n : {3u, 7u, 13u, 4096u}) {
+    const std::vector<HashRange> pieces = SplitRange(ShardRange(2, 5), n);
+    ASSERT_EQ(pieces.size(), n);
+    ExpectPartition(ShardRange(2, 5), pieces);
+    for (const HashRange& p : pieces) {
+      EXPECT_NEAR(RangeFraction(p), 0.2 / n, 1e-9 / n);
+    }
+  }
+  // A range of two hashes splits in two at most.
   const HashRange two{Hash128{0, 7}, Hash128{0, 8}};
-  halves = SplitRange(two);
-  ASSERT_TRUE(halves.has_value());
-  EXPECT_EQ(halves->first, (HashRange{Hash128{0, 7}, Hash128{0, 7}}));
-  EXPECT_EQ(halves->second, (HashRange{Hash128{0, 8}, Hash128{0, 8}}));
-  EXPECT_FALSE(SplitRange(halves->first).has_value());
+  std::vector<HashRange> tiny = SplitRange(two, 5);
+  ASSERT_EQ(tiny.size(), 2u);
+  EXPECT_EQ(tiny[0], (HashRange{Hash128{0, 7}, Hash128{0, 7}}));
+  EXPECT_EQ(tiny[1], (HashRange{Hash128{0, 8}, Hash128{0, 8}}));
+  EXPECT_EQ(SplitRange(tiny[0], 3).size(), 1u);
 }
 
 TEST(HashRangeTest, NextHashCarries) {
