@@ -3,6 +3,7 @@
 //   ct-coordinator reduce --data-dir ROOT --as-of YYYY-MM-DD [--out DIR] [--window-days N]
 //                         [--shards N] [--memory-limit SIZE] [--unsharded]
 //   ct-coordinator run --data-dir ROOT [--as-of D] [--bind E] [--local-workers N] [--once] ...
+//   ct-coordinator plan --data-dir ROOT [--out FILE]
 //   ct-coordinator keygen --out PREFIX
 //   ct-coordinator status --data-dir ROOT [--json]
 //   ct-coordinator requeue --data-dir ROOT (--failed | DIR ...)
@@ -20,6 +21,7 @@
 #include "common/memory_budget.h"
 #include "common/zmq_util.h"
 #include "coordinator/operator_commands.h"
+#include "coordinator/plan_command.h"
 #include "coordinator/reduce_command.h"
 #include "coordinator/run_command.h"
 
@@ -121,6 +123,14 @@ int Main(int argc, char** argv) {
                   "folder of the workers' .pub files (with --curve-secret-key)");
   run->add_flag("--insecure", run_options.insecure, "allow a non-loopback --bind without CURVE");
 
+  ctmr::PlanOptions plan_options;
+  CLI::App* plan = app.add_subcommand(
+      "plan", "write the directories that need mapping, for ct-worker map --plan FILE --index I");
+  plan->add_option("--data-dir", plan_options.data_dir, "data root")->required();
+  plan->add_option(
+      "--out", plan_options.out,
+      "plan file, one directory a line (default ROOT/state/map-plan.txt; - for stdout)");
+
   std::string key_prefix;
   CLI::App* keygen =
       app.add_subcommand("keygen", "make a CURVE key pair: PREFIX.key (secret) and PREFIX.pub");
@@ -163,6 +173,15 @@ int Main(int argc, char** argv) {
       return 2;
     }
     options.memory_limit = run_options.memory_limit = *bytes;
+  }
+  if (plan->parsed()) {
+    const absl::StatusOr<std::vector<std::string>> entries = ctmr::RunPlan(plan_options);
+    if (!entries.ok()) {
+      std::fprintf(stderr, "ct-coordinator: %s\n", std::string(entries.status().message()).c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "directories to map: %zu\n", entries->size());
+    return 0;
   }
   if (reduce->parsed()) {
     const std::optional<int32_t> day = ctmr::ParseDate(as_of);

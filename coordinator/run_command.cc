@@ -33,6 +33,7 @@
 #include "common/zmq_util.h"
 #include "coordinator/control_server.h"
 #include "coordinator/data_root.h"
+#include "coordinator/plan_command.h"
 #include "coordinator/reports.h"
 #include "coordinator/run_state.h"
 #include "coordinator/scheduler.h"
@@ -571,21 +572,13 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   // requeue or new input.
   std::set<std::string> failed;
   std::map<uint64_t, const DateDirectory*> map_tasks;
-  for (const DateDirectory& d : listing->dates) {
-    auto f = state.failed.find(d.name);
-    if (f != state.failed.end()) {
-      absl::StatusOr<std::string> fp = InputFingerprint(d.path);
-      if (fp.ok() && *fp == f->second.input_fingerprint) {
-        failed.insert(d.name);
-        continue;
-      }
-      LOG(INFO) << d.name << " failed before and its input changed: trying again";
-      state.failed.erase(f);
-    }
-    absl::StatusOr<std::optional<DirectoryTally>> tally = LoadOracleHeader(d.path);
-    absl::StatusOr<bool> needs = tally.ok() ? NeedsMapping(d.path, *tally) : true;
-    if (!needs.ok() || *needs) map_tasks[scheduler_.AddMapTask(d.path)] = &d;
+  const MapWork work = FindMapWork(*listing, state);
+  failed.insert(work.skipped_failed.begin(), work.skipped_failed.end());
+  for (const std::string& name : work.retried) {
+    LOG(INFO) << name << " failed before and its input changed: trying again";
+    state.failed.erase(name);
   }
+  for (const DateDirectory* d : work.to_map) map_tasks[scheduler_.AddMapTask(d->path)] = d;
   LOG(INFO) << "run " << run_id << " as of " << FormatDate(as_of) << ": " << listing->dates.size()
             << " date directories, " << map_tasks.size() << " to map, " << failed.size()
             << " skipped as failed";

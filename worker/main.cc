@@ -1,6 +1,7 @@
 // ct-worker: the map step.
 //
 //   ct-worker map DIR ...                        map each date directory in place, no coordinator
+//   ct-worker map --plan FILE --index I          map entry I of `ct-coordinator plan`'s list
 //   ct-worker --connect ENDPOINT [--threads N] [--memory-limit SIZE]
 //                                                serve a coordinator's map and shard tasks
 #include <glog/logging.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "common/guarded_main.h"
+#include "common/map_plan.h"
 #include "common/memory_budget.h"
 #include "common/registered_domain.h"
 #include "common/zmq_util.h"
@@ -156,7 +158,16 @@ int Main(int argc, char** argv) {
                  "bound on this process's memory for shard tasks (default 1GiB)");
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
-  map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)")->required();
+  map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)");
+  std::string plan;
+  int64_t index = -1;
+  CLI::Option* plan_opt =
+      map->add_option("--plan", plan, "a list from `ct-coordinator plan`: map one of its entries")
+          ->check(CLI::ExistingFile);
+  CLI::Option* index_opt =
+      map->add_option("--index", index, "the entry of --plan to map, counting from 0");
+  plan_opt->needs(index_opt);
+  index_opt->needs(plan_opt);
   bool openssl_only = false;
   map->add_flag("--openssl-only", openssl_only,
                 "decode with OpenSSL alone (the reference path; for benchmarks)");
@@ -179,6 +190,18 @@ int Main(int argc, char** argv) {
     if (connect_opt->count() > 0) {
       std::fprintf(stderr, "ct-worker: --connect cannot be combined with map\n");
       return 2;
+    }
+    if (dirs.empty() == plan.empty()) {
+      std::fprintf(stderr, "ct-worker: map takes directories or --plan FILE --index I\n");
+      return 2;
+    }
+    if (!plan.empty()) {
+      absl::StatusOr<std::string> dir = ctmr::MapPlanEntry(plan, index);
+      if (!dir.ok()) {
+        std::fprintf(stderr, "ct-worker: %s\n", std::string(dir.status().message()).c_str());
+        return absl::IsOutOfRange(dir.status()) ? 2 : 1;
+      }
+      dirs.push_back(*dir);
     }
     return RunMap(dirs, openssl_only);
   }
