@@ -489,6 +489,12 @@ std::optional<Coordinator::ShardedReduce> Coordinator::ReduceInShards(
                << "; no report this cycle";
     return std::nullopt;
   }
+  // The shards are sized for the workers' memory budgets: wait until one has
+  // announced its budget (the shard tasks would wait for a worker anyway).
+  while (options_.shards == 0 && scheduler_.workers().empty()) {
+    if (g_stop || (options_.local_workers > 0 && children_.empty())) return std::nullopt;
+    Pump(options_.heartbeat_ms);
+  }
   const uint32_t shards = options_.shards > 0
                               ? options_.shards
                               : ChooseShardCount(base, ShardCapacity(scheduler_, options_), 1);
