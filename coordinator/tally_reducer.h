@@ -2,6 +2,11 @@
 // DESIGN.md §3 as of one date: active counts per issuer, per organization and
 // in total (distinct counts are unions of the hash sets, never sums), and
 // certificates issued per day over every directory, expired or not.
+//
+// Add() holds every active name set in memory: the unsharded reduce
+// (`reduce --unsharded`), the reference for the sharded one. The sharded
+// reduce (shard_reducer.h) uses AddWithoutNames() for everything but the
+// distinct names, so that both share one set of counting rules.
 #ifndef CT_COORDINATOR_TALLY_REDUCER_H_
 #define CT_COORDINATOR_TALLY_REDUCER_H_
 

@@ -51,6 +51,7 @@ class ShardReducerTest : public ::testing::Test {
     std::mt19937_64 rng(3);
     // A pool of names: sets draw from it, so unions are smaller than sums.
     std::vector<Hash128> pool;
+    pool.reserve(6000);
     for (int i = 0; i < 6000; ++i) pool.push_back(HashBytes("name" + std::to_string(i)));
     const auto draw = [&](size_t n) {
       HashSet s;
