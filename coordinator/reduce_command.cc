@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -82,14 +83,27 @@ absl::StatusOr<ReduceStats> ReduceUnsharded(const ReduceOptions& options,
 absl::StatusOr<ReduceStats> ReduceSharded(const ReduceOptions& options,
                                           const std::vector<const DateDirectory*>& dirs,
                                           std::set<std::string>* failed) {
-  const std::string folder =
-      absl::StrCat(options.data_dir, "/state/reduce/reduce-", std::time(nullptr), "-", ::getpid());
-  ASSIGN_OR_RETURN(std::unique_ptr<TallySnapshot> snapshot, TallySnapshot::Take(folder, dirs));
+  const std::string id = absl::StrCat("reduce-", std::time(nullptr), "-", ::getpid());
+  absl::StatusOr<std::unique_ptr<TallySnapshot>> taken =
+      TallySnapshot::Take(absl::StrCat(options.data_dir, "/state/reduce/", id), dirs);
+  if (!taken.ok()) {
+    // A data root this user may only read: the snapshot goes to $TMPDIR (as
+    // symbolic links when hard links are refused there).
+    std::error_code ec;
+    std::string tmp = std::filesystem::temp_directory_path(ec).string();
+    if (tmp.empty()) tmp = "/tmp";
+    absl::StatusOr<std::unique_ptr<TallySnapshot>> elsewhere =
+        TallySnapshot::Take(absl::StrCat(tmp, "/ct-", id), dirs);
+    if (!elsewhere.ok()) return taken.status();
+    taken = std::move(elsewhere);
+  }
+  const std::unique_ptr<TallySnapshot> snapshot = *std::move(taken);
+  const std::string& folder = snapshot->folder();
   if (!snapshot->pinned()) {
     std::fprintf(stderr,
-                 "ct-coordinator: %s does not support hard links: the reduce reads the live "
+                 "ct-coordinator: cannot hard-link the tallies into %s: the reduce reads the live "
                  "oracle.out files, so do not map while it runs\n",
-                 options.data_dir.c_str());
+                 folder.c_str());
   }
   std::vector<ReduceInput> inputs;
   for (const DateDirectory* d : snapshot->directories()) {

@@ -2,7 +2,9 @@
 // number of shards, in process or as shard tasks on ct-worker processes, must
 // write byte-identical reports.
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -90,6 +92,24 @@ TEST_F(ShardedReduceTest, InProcessShardsWriteTheUnshardedReports) {
   ExpectSameAsUnsharded("one-thread");
   // The snapshot of the tallies is gone once the reduce is done.
   EXPECT_TRUE(ListDir(root_ + "/state/reduce").empty());
+}
+
+TEST_F(ShardedReduceTest, WindowAndASnapshotOutsideTheRoot) {
+  Reduce("unsharded-window", {"--unsharded", "--window-days", "7"});
+  Reduce("window", {"--shards", "3", "--window-days", "7"});
+  for (const char* report : kReports) {
+    EXPECT_EQ(ReadFile(tmp_.path() + "/window/" + report),
+              ReadFile(tmp_.path() + "/unsharded-window/" + report))
+        << report;
+  }
+  // No ROOT/state/reduce/ to be had (here ROOT/state is a file; in life, a
+  // root this user may only read): the snapshot goes to $TMPDIR instead.
+  ASSERT_EQ(::rename((root_ + "/state").c_str(), (root_ + "/state.away").c_str()), 0);
+  ::ctmr::testing::WriteFile(root_ + "/state", "not a folder");
+  Reduce("no-state", {"--shards", "2"});
+  ASSERT_EQ(::unlink((root_ + "/state").c_str()), 0);
+  ASSERT_EQ(::rename((root_ + "/state.away").c_str(), (root_ + "/state").c_str()), 0);
+  ExpectSameAsUnsharded("no-state");
 }
 
 TEST_F(ShardedReduceTest, ShardTasksOnWorkersWriteTheUnshardedReports) {
