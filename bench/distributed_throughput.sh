@@ -69,7 +69,7 @@ done
 read -r total mapping < <(run "$empty" 2)
 echo "dispatch: 2000 map tasks on empty directories with 2 workers: map phase ${mapping} s" \
   "($(python3 -c "print(int(2000 / $mapping))") tasks/s; each task commits an oracle.out with" \
-  "fsync), whole cycle with merges and reports ${total} s"
+  "fsync), whole cycle with the reduce and reports ${total} s"
 
 # 2. Map throughput, 1 vs 2 workers.
 corpus=/tmp/ct-bench-clean-$certs-40days

@@ -25,9 +25,16 @@ function(ct_cc_test)
   endif()
   add_executable(${CT_NAME} ${CT_SRCS})
   target_link_libraries(${CT_NAME} PRIVATE ${CT_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${CT_NAME}
-    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES ENVIRONMENT "CT_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CT_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
-               LABELS "${CT_LABELS}"
-    DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${CT_NAME} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} DISCOVERY_TIMEOUT 60)
+  # The environment and labels are lists, which gtest_discover_tests(PROPERTIES)
+  # spreads over separate arguments (CMake 3.25), losing them: they are set
+  # from a file CTest reads after the discovered tests instead.
+  set(properties "${CMAKE_CURRENT_BINARY_DIR}/${CT_NAME}_properties.cmake")
+  file(WRITE "${properties}"
+    "if(${CT_NAME}_TESTS)\n"
+    "  set_tests_properties(\${${CT_NAME}_TESTS} PROPERTIES\n"
+    "    ENVIRONMENT \"CT_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CT_SOURCE_DIR=${PROJECT_SOURCE_DIR}\"\n"
+    "    LABELS \"${CT_LABELS}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${properties}")
 endfunction()

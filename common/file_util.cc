@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace ctmr {
-namespace {
 
 absl::Status ErrnoStatus(int err, const char* what, const std::string& path) {
   std::string message = absl::StrCat(what, " ", path, ": ", ErrnoText(err));
@@ -20,6 +19,8 @@ absl::Status ErrnoStatus(int err, const char* what, const std::string& path) {
   }
   return absl::FailedPreconditionError(message);
 }
+
+namespace {
 
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');

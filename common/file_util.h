@@ -25,6 +25,10 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
 // Reads a whole file. NotFound when it does not exist.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
+// "<what> <path>: <errno text>" as a Status: NotFound for ENOENT, Unavailable
+// for errors that may pass (ENOSPC, EIO, EINTR, EAGAIN), else FailedPrecondition.
+absl::Status ErrnoStatus(int err, const char* what, const std::string& path);
+
 // "<errno text>" for messages, e.g. "No such file or directory".
 std::string ErrnoText(int err);
 

@@ -40,7 +40,7 @@ void TaskMetrics::OnResult(const std::string& kind, const std::string& outcome,
 
 std::string TaskMetrics::KindOf(const Envelope& task) {
   if (task.has_map_task()) return "map";
-  if (task.has_merge_task()) return "merge";
+  if (task.has_shard_task()) return "shard";
   const auto* field = Envelope::descriptor()->FindFieldByNumber(task.body_case());
   return field != nullptr ? field->name() : "unknown";
 }

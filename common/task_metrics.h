@@ -2,7 +2,7 @@
 // the whole run: every result it receives) and ct-worker (for the tasks it
 // ran). `role` ("coordinator" or "worker") prefixes the metric names:
 //
-//   ct_<role>_tasks_total{kind="map|merge|…", outcome="ok|error|…"}
+//   ct_<role>_tasks_total{kind="map|shard|…", outcome="ok|error|…"}
 //   ct_<role>_task_duration_seconds{kind}      histogram of Result.seconds
 //   ct_<role>_certificates_mapped_total         MapResult.certificates
 //   ct_<role>_duplicates_total                  MapResult.duplicates
@@ -28,11 +28,11 @@ class TaskMetrics {
  public:
   TaskMetrics(const std::string& role, prometheus::Registry* registry);
 
-  // One finished task: its kind ("map", "merge", …), what became of it
+  // One finished task: its kind ("map", "shard", …), what became of it
   // ("ok", "error", or the caller's word such as "discarded"), its result.
   void OnResult(const std::string& kind, const std::string& outcome, const Result& result);
 
-  // "map" or "merge" (or the oneof's field name) for a task message.
+  // "map" or "shard" (or the oneof's field name) for a task message.
   static std::string KindOf(const Envelope& task);
 
  private:

@@ -17,7 +17,7 @@
 
 namespace ctmr {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;  // see proto/coordination.proto
 // Bound on one message: tasks and results are small (paths, counters); tallies
 // travel through the shared data root, never through the socket.
 inline constexpr int64_t kMaxMessageBytes = 1 << 20;

@@ -32,7 +32,7 @@ std::optional<std::string> ControlEndpoint(const std::string& data_dir);
 struct CycleInfo {
   std::string run_id;              // empty before the first cycle
   std::string as_of;               // YYYY-MM-DD
-  std::string phase = "starting";  // "map", "merge", "report", "waiting"
+  std::string phase = "starting";  // "map", "reduce", "report", "waiting"
   int64_t started_ms = 0;          // on the scheduler's clock
 };
 

@@ -1,8 +1,10 @@
 // ct-coordinator: finds what needs mapping, reduces, writes the reports.
 //
 //   ct-coordinator reduce --data-dir ROOT --as-of YYYY-MM-DD [--out DIR] [--window-days N]
+//                         [--shards N] [--memory-limit SIZE] [--unsharded]
 //   ct-coordinator run --data-dir ROOT [--as-of D] [--bind E] [--local-workers N] [--once] ...
 //   ct-coordinator report --data-dir ROOT [--out DIR] [--as-of D] [--window-days N]
+//   ct-coordinator plan --data-dir ROOT [--out FILE]
 //   ct-coordinator keygen --out PREFIX
 //   ct-coordinator status --data-dir ROOT [--json]
 //   ct-coordinator requeue --data-dir ROOT (--failed | DIR ...)
@@ -17,8 +19,10 @@
 
 #include "common/civil_date.h"
 #include "common/guarded_main.h"
+#include "common/memory_budget.h"
 #include "common/zmq_util.h"
 #include "coordinator/operator_commands.h"
+#include "coordinator/plan_command.h"
 #include "coordinator/reduce_command.h"
 #include "coordinator/report_command.h"
 #include "coordinator/run_command.h"
@@ -74,8 +78,14 @@ int Main(int argc, char** argv) {
       ->add_option("--window-days", options.window_days,
                    "count only directories in [as-of, as-of + N)")
       ->check(CLI::NonNegativeNumber);
-  reduce->add_option("--threads", options.threads, "map threads (default: one per core)")
+  reduce->add_option("--threads", options.threads, "map and shard threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
+  std::string memory_limit;
+  reduce->add_option("--shards", options.shards, "hash ranges (default: the fewest that fit)")
+      ->check(CLI::Range(1u, 1u << 30));
+  reduce->add_option("--memory-limit", memory_limit, "bound on this process (default 1GiB)");
+  reduce->add_flag("--unsharded", options.unsharded,
+                   "reduce whole sets in memory, unbounded (the reference)");
   ctmr::RunOptions run_options;
   std::string run_as_of;
   CLI::App* run = app.add_subcommand(
@@ -101,8 +111,11 @@ int Main(int argc, char** argv) {
   run->add_option("--max-attempts", run_options.max_attempts,
                   "tries before a directory is failed (default 3)")
       ->check(CLI::PositiveNumber);
-  run->add_option("--fan-in", run_options.fan_in, "tallies per merge task (default 16)")
-      ->check(CLI::Range(2, 1 << 20));
+  run->add_option("--shards", run_options.shards,
+                  "hash ranges (default: from the workers' memory budgets)")
+      ->check(CLI::Range(1u, 1u << 30));
+  run->add_option("--memory-limit", memory_limit,
+                  "bound on this process and --local-workers (default 1GiB)");
   run->add_option("--heartbeat-ms", run_options.heartbeat_ms,
                   "heartbeat interval; 3 missed = dead (default 1000)")
       ->check(CLI::Range(10, 3'600'000));
@@ -118,6 +131,14 @@ int Main(int argc, char** argv) {
 
   ctmr::ReportCommand report;
   ctmr::AddReportCommand(app, &report);
+
+  ctmr::PlanOptions plan_options;
+  CLI::App* plan = app.add_subcommand(
+      "plan", "write the directories that need mapping, for ct-worker map --plan FILE --index I");
+  plan->add_option("--data-dir", plan_options.data_dir, "data root")->required();
+  plan->add_option(
+      "--out", plan_options.out,
+      "plan file, one directory a line (default ROOT/state/map-plan.txt; - for stdout)");
 
   std::string key_prefix;
   CLI::App* keygen =
@@ -152,6 +173,24 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  if (!memory_limit.empty()) {
+    const absl::StatusOr<uint64_t> bytes = ctmr::ParseByteSize(memory_limit);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "ct-coordinator: --memory-limit: %s\n",
+                   std::string(bytes.status().message()).c_str());
+      return 2;
+    }
+    options.memory_limit = run_options.memory_limit = *bytes;
+  }
+  if (plan->parsed()) {
+    const absl::StatusOr<std::vector<std::string>> entries = ctmr::RunPlan(plan_options);
+    if (!entries.ok()) {
+      std::fprintf(stderr, "ct-coordinator: %s\n", std::string(entries.status().message()).c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "directories to map: %zu\n", entries->size());
+    return 0;
   }
   if (reduce->parsed()) {
     const std::optional<int32_t> day = ctmr::ParseDate(as_of);

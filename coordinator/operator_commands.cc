@@ -79,7 +79,7 @@ std::string FormatWorkers(const json& workers) {
 std::string FormatLastRun(const json& r) {
   if (Str(r, "run_id").empty()) return "last run: none recorded\n";
   return absl::StrFormat(
-      "last run: %s as of %s, started %s, finished %s: %u of %u directories mapped, %u merge "
+      "last run: %s as of %s, started %s, finished %s: %u of %u directories mapped, %u shard "
       "tasks, %u failed\n",
       Str(r, "run_id"), Str(r, "as_of"), Str(r, "started_at"),
       Str(r, "finished_at").empty() ? std::string("-") : Str(r, "finished_at"),

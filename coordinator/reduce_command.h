@@ -1,5 +1,8 @@
 // `ct-coordinator reduce`: map whatever is stale in process on every core,
-// then reduce all tallies as of a date and write the reports.
+// then reduce all tallies as of a date and write the reports. The reduce is
+// sharded (coordinator/shard_reducer.h) and stays within --memory-limit;
+// --unsharded runs the whole-set TallyReducer instead, the reference the
+// sharded reduce is tested against.
 #ifndef CT_COORDINATOR_REDUCE_COMMAND_H_
 #define CT_COORDINATOR_REDUCE_COMMAND_H_
 
@@ -7,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/memory_budget.h"
 #include "coordinator/reports.h"
 
 namespace ctmr {
@@ -17,6 +21,9 @@ struct ReduceOptions {
   int window_days = 0;  // 0: every directory dated as_of or later is active
   std::string out_dir;  // reports go here
   int threads = 0;      // 0: one per core
+  uint32_t shards = 0;  // 0: the fewest that fit memory_limit (ChooseShardCount)
+  uint64_t memory_limit = kDefaultMemoryLimit;
+  bool unsharded = false;  // one TallyReducer over whole sets; no memory bound
 };
 
 // Returns the report that was written. Directories that fail to map are listed

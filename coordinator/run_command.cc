@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -25,15 +26,20 @@
 #include "absl/strings/str_replace.h"
 #include "common/civil_date.h"
 #include "common/file_util.h"
+#include "common/hash_range.h"
+#include "common/memory_budget.h"
 #include "common/oracle_file.h"
+#include "common/oracle_reader.h"
 #include "common/zmq_util.h"
 #include "coordinator/control_server.h"
 #include "coordinator/data_root.h"
+#include "coordinator/plan_command.h"
 #include "coordinator/reports.h"
 #include "coordinator/run_metrics.h"
 #include "coordinator/run_state.h"
 #include "coordinator/scheduler.h"
-#include "coordinator/tally_reducer.h"
+#include "coordinator/shard_reducer.h"
+#include "coordinator/tally_snapshot.h"
 #include "coordinator/zap_authenticator.h"
 
 namespace ctmr {
@@ -69,12 +75,45 @@ class Progress {
   bool shown_ = false;
 };
 
+// Below 2^62, so that ids never wrap in a coordinator's lifetime.
+uint64_t RandomFirstTaskId() {
+  std::random_device device;
+  const uint64_t r = (static_cast<uint64_t>(device()) << 32) | device();
+  return (r >> 2) + 1;
+}
+
+// What one shard task may hold: the smallest memory budget per thread among
+// the connected workers (each announces its budget in Ready), or, when none
+// is known, half of --memory-limit.
+uint64_t ShardCapacity(const Scheduler& scheduler, const RunOptions& options) {
+  uint64_t capacity = 0;
+  for (const auto& [id, w] : scheduler.workers()) {
+    if (w.memory_budget == 0 || w.draining) continue;
+    const uint64_t per_thread = w.memory_budget / std::max<uint32_t>(1, w.threads);
+    if (capacity == 0 || per_thread < capacity) capacity = per_thread;
+  }
+  return capacity > 0 ? capacity : options.memory_limit / 2;
+}
+
+// Snapshots of earlier cycles that a killed coordinator left behind (the lock
+// makes this the only run; `reduce-*` folders belong to `ct-coordinator
+// reduce` processes, which remove their own).
+void RemoveLeftoverSnapshots(const std::string& data_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir + "/state/reduce", ec)) {
+    if (!absl::StartsWith(e.path().filename().string(), "reduce-")) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
 class Coordinator {
  public:
   explicit Coordinator(const RunOptions& options)
       : options_(options),
         scheduler_(SchedulerOptions{static_cast<int64_t>(options.lease_s * 1000),
-                                    options.heartbeat_ms, 3, options.max_attempts}),
+                                    options.heartbeat_ms, 3, options.max_attempts,
+                                    RandomFirstTaskId()}),
         control_server_(scheduler_, state_, cycle_, RunStatePath(options.data_dir)) {}
   ~Coordinator() { Shutdown(); }
 
@@ -87,6 +126,16 @@ class Coordinator {
     bool any_failed = false;
   };
   CycleResult RunCycle();
+  struct ShardedReduce {
+    ReduceBase base;  // with the shards' counts added
+    uint64_t shard_tasks = 0;
+    uint64_t peak_reserved = 0;  // the most one shard held of a worker's budget
+  };
+  // Snapshots the tallies of `dirs`, counts what needs no names here and the
+  // distinct names in shard tasks on the workers. nullopt (logged) when no
+  // report can be written this cycle.
+  std::optional<ShardedReduce> ReduceInShards(const std::string& run_id, int32_t as_of,
+                                              const std::vector<const DateDirectory*>& dirs);
   // Runs the queued tasks to completion (or until a stop signal). False when stopped.
   bool Drain(const std::string& phase, size_t total);
   // One round: receive, tick, dispatch, heartbeats, children.
@@ -216,8 +265,13 @@ void Coordinator::StartLocalWorkers() {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const std::string worker = (self.parent_path() / "ct-worker").string();
-  std::vector<std::string> args = {worker, "--connect", connect_endpoint_, "--heartbeat-ms",
-                                   std::to_string(options_.heartbeat_ms)};
+  std::vector<std::string> args = {worker,
+                                   "--connect",
+                                   connect_endpoint_,
+                                   "--heartbeat-ms",
+                                   std::to_string(options_.heartbeat_ms),
+                                   "--memory-limit",
+                                   std::to_string(options_.memory_limit)};
   args.insert(args.end(), worker_curve_args_.begin(), worker_curve_args_.end());
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -419,6 +473,94 @@ std::string RunId() {
   return absl::StrCat(id, "-", ::getpid());
 }
 
+std::optional<Coordinator::ShardedReduce> Coordinator::ReduceInShards(
+    const std::string& run_id, int32_t as_of, const std::vector<const DateDirectory*>& dirs) {
+  // Read from a snapshot, so that no map can change a tally between two shards.
+  const std::string reduce_dir = absl::StrCat(options_.data_dir, "/state/reduce/", run_id);
+  absl::StatusOr<std::unique_ptr<TallySnapshot>> snapshot = TallySnapshot::Take(reduce_dir, dirs);
+  if (!snapshot.ok()) {
+    LOG(ERROR) << snapshot.status().message() << "; no report this cycle";
+    return std::nullopt;
+  }
+  if (!(*snapshot)->pinned()) {
+    LOG(WARNING) << options_.data_dir << " does not support hard links: the shards read the live "
+                 << "oracle.out files, so a map running meanwhile could skew the counts";
+  }
+  std::vector<ReduceInput> inputs;
+  for (const DateDirectory* d : (*snapshot)->directories()) {
+    inputs.push_back(ReduceInput{d->name, IsActive(d->day, as_of, options_.window_days)});
+  }
+  ShardedReduce out;
+  ReduceBase& base = out.base;
+  base = ReduceWithoutNames(reduce_dir, inputs);
+  for (const auto& [name, status] : base.failed) {
+    LOG(WARNING) << name << " failed: " << status.message();
+  }
+  if (ResidentBytes() > options_.memory_limit) {
+    LOG(ERROR) << "the per-issuer and per-day counts alone take " << FormatBytes(ResidentBytes())
+               << ", over --memory-limit " << FormatBytes(options_.memory_limit)
+               << "; no report this cycle";
+    return std::nullopt;
+  }
+  // The shards are sized for the workers' memory budgets: wait until one has
+  // announced its budget (the shard tasks would wait for a worker anyway).
+  while (options_.shards == 0 && scheduler_.workers().empty()) {
+    if (g_stop || (options_.local_workers > 0 && children_.empty())) return std::nullopt;
+    Pump(options_.heartbeat_ms);
+  }
+  const uint32_t shards = options_.shards > 0
+                              ? options_.shards
+                              : ChooseShardCount(base, ShardCapacity(scheduler_, options_), 1);
+  const ShardTask whole = MakeShardTask(base, reduce_dir, ShardRange(0, 1));
+  struct Pending {
+    HashRange range;
+    uint64_t parent_needed = 0;  // of the shard it was split from
+  };
+  std::map<uint64_t, Pending> pending;
+  const auto add_shard = [&](const HashRange& range, uint64_t parent_needed) {
+    ShardTask task = whole;
+    task.set_first(EncodeHash(range.first));
+    task.set_last(EncodeHash(range.last));
+    ++out.shard_tasks;
+    pending[scheduler_.AddShardTask(std::move(task))] = Pending{range, parent_needed};
+  };
+  for (uint32_t s = 0; s < shards; ++s) add_shard(ShardRange(s, shards), 0);
+  LOG(INFO) << "reduce: " << base.active_inputs.size() << " active of " << inputs.size()
+            << " directories in " << shards << " shards";
+  while (!pending.empty()) {
+    if (!Drain("reduce shards", pending.size())) return std::nullopt;
+    std::map<uint64_t, Pending> done = std::move(pending);
+    pending.clear();
+    for (const auto& [id, shard] : done) {
+      const Task* t = scheduler_.task(id);
+      absl::Status status = absl::OkStatus();
+      if (t->state == TaskState::kDone) {
+        out.peak_reserved = std::max(out.peak_reserved, t->result.shard().reserved_bytes());
+        status = AddShardCounts(t->result.shard(), &base.stats);
+      } else if (t->last_error_kind == TOO_LARGE) {
+        // Too large for a worker's budget: cut it into pieces that fit.
+        const uint64_t needed = t->result.needed_bytes();
+        absl::StatusOr<uint32_t> pieces =
+            SplitPieces(needed, ShardCapacity(scheduler_, options_), shard.parent_needed);
+        status = pieces.status();
+        if (pieces.ok()) {
+          LOG(INFO) << DescribeTask(*t) << " needs " << FormatBytes(needed)
+                    << ", more than a worker's memory budget: split into " << *pieces;
+          for (const HashRange& r : SplitRange(shard.range, *pieces)) add_shard(r, needed);
+        }
+      } else {
+        status = absl::UnknownError(absl::StrCat("failed: ", t->last_error));
+      }
+      if (!status.ok()) {
+        LOG(ERROR) << DescribeTask(*t) << ": " << status.message() << "; no report this cycle";
+        return std::nullopt;
+      }
+    }
+  }
+  scheduler_.TakeFinished();
+  return out;
+}
+
 Coordinator::CycleResult Coordinator::RunCycle() {
   CycleResult cycle;
   const std::string run_id = RunId();
@@ -431,6 +573,7 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   }
   state_ = *std::move(loaded);
   RunState& state = state_;
+  RemoveLeftoverSnapshots(options_.data_dir);
   for (const std::string& name : ApplyRequeue(state)) LOG(INFO) << "requeued " << name;
   cycle_ = CycleInfo{run_id, FormatDate(as_of), "map", NowMs()};
   state.last_run = LastRun{};
@@ -448,24 +591,25 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   // requeue or new input.
   std::set<std::string> failed;
   std::map<uint64_t, const DateDirectory*> map_tasks;
-  for (const DateDirectory& d : listing->dates) {
-    auto f = state.failed.find(d.name);
-    if (f != state.failed.end()) {
-      absl::StatusOr<std::string> fp = InputFingerprint(d.path);
-      if (fp.ok() && *fp == f->second.input_fingerprint) {
-        failed.insert(d.name);
-        continue;
-      }
-      LOG(INFO) << d.name << " failed before and its input changed: trying again";
-      state.failed.erase(f);
-    }
-    absl::StatusOr<std::optional<DirectoryTally>> tally = LoadOracle(d.path);
-    absl::StatusOr<bool> needs = tally.ok() ? NeedsMapping(d.path, *tally) : true;
-    if (!needs.ok() || *needs) map_tasks[scheduler_.AddMapTask(d.path)] = &d;
+  const MapWork work = FindMapWork(*listing, state);
+  failed.insert(work.skipped_failed.begin(), work.skipped_failed.end());
+  for (const std::string& name : work.retried) {
+    LOG(INFO) << name << " failed before and its input changed: trying again";
+    state.failed.erase(name);
   }
+  for (const DateDirectory* d : work.to_map) map_tasks[scheduler_.AddMapTask(d->path)] = d;
   LOG(INFO) << "run " << run_id << " as of " << FormatDate(as_of) << ": " << listing->dates.size()
             << " date directories, " << map_tasks.size() << " to map, " << failed.size()
             << " skipped as failed";
+  const auto note_status_failure = [&](const std::string& name, const absl::Status& status) {
+    failed.insert(name);
+    FailedDirectory& f = state.failed[name];
+    f.attempts = 1;
+    f.error_kind = ErrorKind_Name(absl::IsUnavailable(status) ? TRANSIENT : PERMANENT);
+    f.last_error = std::string(status.message());
+    f.input_fingerprint = InputFingerprint(absl::StrCat(options_.data_dir, "/", name)).value_or("");
+    f.failed_at = NowRfc3339();
+  };
   const auto note_failure = [&](const DateDirectory& d, const Task& t) {
     failed.insert(d.name);
     FailedDirectory& f = state.failed[d.name];
@@ -489,111 +633,35 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   state.last_run.map_tasks = map_tasks.size();
   state.last_run.mapped = mapped;
 
-  // Tree reduce, level 0: the tallies of every mapped, non-failed directory
-  // (expired ones too: certs_issued counts them).
-  cycle_.phase = "merge";
-  const std::string reduce_dir = absl::StrCat(options_.data_dir, "/state/reduce/", run_id);
-  std::error_code ec;
-  std::filesystem::create_directories(reduce_dir, ec);
-  uint64_t merge_tasks = 0, outputs = 0;
-  const auto merge_task = [&](std::vector<std::string> dirs, std::vector<std::string> partials,
-                              int level) {
-    MergeTask m;
-    for (std::string& d : dirs) m.add_directories(std::move(d));
-    for (std::string& p : partials) m.add_partials(std::move(p));
-    m.set_as_of(as_of);
-    m.set_window_days(options_.window_days);
-    m.set_output(absl::StrCat(reduce_dir, "/L", level, "-", outputs++, ".tally"));
-    ++merge_tasks;
-    return scheduler_.AddMergeTask(std::move(m));
-  };
-  std::vector<std::vector<const DateDirectory*>> groups(1);
+  // The sharded reduce of every mapped, non-failed directory (expired ones
+  // too: certs_issued counts them).
+  cycle_.phase = "reduce";
+  std::vector<const DateDirectory*> reducible;
   for (const DateDirectory& d : listing->dates) {
-    if (failed.count(d.name) > 0) continue;
-    struct stat st;
-    if (::stat((d.path + "/" + kOracleFileName).c_str(), &st) != 0) continue;  // nothing mapped
-    if (groups.back().size() == static_cast<size_t>(options_.fan_in)) groups.emplace_back();
-    groups.back().push_back(&d);
+    if (failed.count(d.name) == 0) reducible.push_back(&d);
   }
-  if (groups.back().empty()) groups.pop_back();
-  std::vector<std::string> partials;
-  while (!groups.empty()) {
-    std::map<uint64_t, std::vector<const DateDirectory*>> tasks;
-    for (auto& g : groups) {
-      std::vector<std::string> paths;
-      paths.reserve(g.size());
-      for (const DateDirectory* d : g) paths.push_back(d->path);
-      tasks[merge_task(paths, {}, 0)] = g;
-    }
-    groups.clear();
-    if (!Drain("merge directories", tasks.size())) return {false, true};
-    for (const auto& [id, g] : tasks) {
-      const Task* t = scheduler_.task(id);
-      if (t->state == TaskState::kDone) {
-        partials.push_back(t->body.merge_task().output());
-      } else if (g.size() > 1) {
-        // Find the culprit: merge the group's directories one by one.
-        for (const DateDirectory* d : g) groups.push_back({d});
-      } else {
-        note_failure(*g[0], *t);
-      }
-    }
-  }
-  // Higher levels: merge partials until at most K remain.
-  for (int level = 1; partials.size() > static_cast<size_t>(options_.fan_in); ++level) {
-    std::vector<uint64_t> ids;
-    for (size_t i = 0; i < partials.size(); i += options_.fan_in) {
-      const size_t end = std::min(partials.size(), i + options_.fan_in);
-      ids.push_back(merge_task({}, {partials.begin() + i, partials.begin() + end}, level));
-    }
-    if (!Drain(absl::StrCat("merge level ", level), ids.size())) return {false, true};
-    partials.clear();
-    for (uint64_t id : ids) {
-      const Task* t = scheduler_.task(id);
-      if (t->state != TaskState::kDone) {
-        LOG(ERROR) << DescribeTask(*t) << " failed: " << t->last_error << "; no report this cycle";
-        return {false, true};
-      }
-      partials.push_back(t->body.merge_task().output());
-    }
-  }
+  std::optional<ShardedReduce> reduced = ReduceInShards(run_id, as_of, reducible);
+  if (!reduced.has_value()) return {false, true};
+  for (const auto& [name, status] : reduced->base.failed) note_status_failure(name, status);
   scheduler_.TakeFinished();
 
-  // The final merge, here.
   cycle_.phase = "report";
-  TallyReducer reducer;
-  for (const std::string& path : partials) {
-    absl::StatusOr<std::string> bytes = ReadFileToString(path);
-    ReduceTally partial;
-    absl::Status added = bytes.status();
-    if (bytes.ok()) {
-      added = partial.ParseFromString(*bytes)
-                  ? reducer.AddPartial(partial)
-                  : absl::DataLossError(absl::StrCat(path, " does not parse"));
-    }
-    if (!added.ok()) {
-      LOG(ERROR) << "final merge: " << added.message() << "; no report this cycle";
-      return {false, true};
-    }
-  }
   Report report;
   report.as_of = as_of;
   report.window_days = options_.window_days;
   report.mapped_directories = mapped;
   report.failed_directories.assign(failed.begin(), failed.end());
   report.invalid_date_directories = listing->invalid_date_names;
-  report.stats = reducer.Finish();
+  report.stats = std::move(reduced->base.stats);
   report.data_dir = options_.data_dir;
   absl::Status written = WriteReports(options_.out_dir, report);
   if (!written.ok()) {
     LOG(ERROR) << "cannot write the reports: " << written.message();
     cycle.ok = false;
-  } else {
-    std::filesystem::remove_all(reduce_dir, ec);
   }
   cycle.any_failed = !failed.empty();
 
-  state.last_run.merge_tasks = merge_tasks;
+  state.last_run.merge_tasks = reduced->shard_tasks;
   state.last_run.failed = failed.size();
   state.last_run.discarded_results = scheduler_.discarded_results();
   state.last_run.finished_at = NowRfc3339();
@@ -611,8 +679,9 @@ Coordinator::CycleResult Coordinator::RunCycle() {
   LOG(INFO) << "as of " << FormatDate(as_of) << ": " << t.certs << " active certificates, "
             << t.fqdns << " FQDNs, " << t.regdomains << " registered domains, " << t.wildcards
             << " wildcards in " << report.stats.active_directories << " directories (" << mapped
-            << " mapped now, " << failed.size() << " failed, " << merge_tasks
-            << " merge tasks); reports: " << options_.out_dir;
+            << " mapped now, " << failed.size() << " failed, " << reduced->shard_tasks
+            << " shard tasks holding at most " << FormatBytes(reduced->peak_reserved)
+            << " of hash sets); reports: " << options_.out_dir;
   return cycle;
 }
 
@@ -692,7 +761,6 @@ absl::Status PrepareRunOptions(RunOptions& o) {
                        " is too long for a Unix socket; pass --bind (e.g. tcp://127.0.0.1:5555)"));
     }
   }
-  if (o.fan_in < 2) return absl::InvalidArgumentError("--fan-in must be at least 2");
   if (o.max_attempts < 1) return absl::InvalidArgumentError("--max-attempts must be at least 1");
   if (o.heartbeat_ms < 10) return absl::InvalidArgumentError("--heartbeat-ms must be at least 10");
   if (o.lease_s <= 0) return absl::InvalidArgumentError("--lease must be positive");

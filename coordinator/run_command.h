@@ -1,8 +1,10 @@
 // `ct-coordinator run`: the distributed runner. Binds a ROUTER, hands map
-// tasks for stale date directories to ct-worker processes, tree-reduces the
-// tallies through merge tasks (fan-in K), does the final merge itself and
-// writes the same reports as `ct-coordinator reduce`; then, unless --once,
-// sleeps --interval and repeats.
+// tasks for stale date directories to ct-worker processes, then reduces in
+// shards (coordinator/shard_reducer.h): the counts that need no names here,
+// one shard task per hash range on the workers, sized to the memory budgets
+// they announce, and split in two when one does not fit. It writes the same
+// reports as `ct-coordinator reduce`; then, unless --once, sleeps --interval
+// and repeats.
 #ifndef CT_COORDINATOR_RUN_COMMAND_H_
 #define CT_COORDINATOR_RUN_COMMAND_H_
 
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/memory_budget.h"
 
 namespace ctmr {
 
@@ -25,7 +28,8 @@ struct RunOptions {
   double interval_s = 300;
   double lease_s = 600;
   int max_attempts = 3;
-  int fan_in = 16;
+  uint32_t shards = 0;  // 0: chosen from the tallies and the workers' memory budgets
+  uint64_t memory_limit = kDefaultMemoryLimit;  // this process, and --local-workers
   int heartbeat_ms = 1000;
   std::string curve_secret_key;  // a ".key" file (ct-coordinator keygen)
   std::string authorized_keys;   // a folder of workers' ".pub" files

@@ -37,7 +37,7 @@ struct LastRun {
   std::string as_of;
   uint64_t mapped = 0;
   uint64_t map_tasks = 0;
-  uint64_t merge_tasks = 0;
+  uint64_t merge_tasks = 0;  // the reduce's tasks: shard tasks since protocol 2
   uint64_t failed = 0;
   uint64_t discarded_results = 0;
 };

@@ -6,16 +6,16 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/hash_range.h"
 
 namespace ctmr {
 
 std::string DescribeTask(const Task& task) {
   if (task.body.has_map_task()) return absl::StrCat("map ", task.body.map_task().directory());
-  const MergeTask& m = task.body.merge_task();
-  if (m.directories_size() > 0) {
-    return absl::StrCat("merge of ", m.directories_size(), " directories -> ", m.output());
-  }
-  return absl::StrCat("merge of ", m.partials_size(), " partials -> ", m.output());
+  const ShardTask& s = task.body.shard_task();
+  absl::StatusOr<HashRange> range = DecodeRange(s.first(), s.last());
+  return absl::StrCat("shard ", range.ok() ? DescribeRange(*range) : "(bad range)", " of ",
+                      s.inputs_size(), " directories");
 }
 
 std::string WorkerLabel(const std::string& routing_id, const std::string& name) {
@@ -38,10 +38,10 @@ uint64_t Scheduler::AddMapTask(const std::string& directory) {
   return Add(std::move(e));
 }
 
-uint64_t Scheduler::AddMergeTask(MergeTask task) {
+uint64_t Scheduler::AddShardTask(ShardTask task) {
   Envelope e;
   task.set_task_id(next_id_);
-  *e.mutable_merge_task() = std::move(task);
+  *e.mutable_shard_task() = std::move(task);
   return Add(std::move(e));
 }
 
@@ -56,6 +56,7 @@ void Scheduler::OnReady(const std::string& routing_id, const Ready& ready, int64
   w.routing_id = routing_id;
   w.name = ready.worker_name();
   w.threads = std::max<uint32_t>(1, ready.threads());
+  w.memory_budget = ready.memory_budget();
   w.last_seen_ms = now_ms;
   LOG(INFO) << (known ? "worker re-announced: " : "worker joined: ")
             << WorkerLabel(routing_id, w.name) << " with " << w.threads << " threads";
@@ -94,7 +95,8 @@ void Scheduler::EndLease(Task& t) {
 void Scheduler::Retry(Task& t, ErrorKind kind, const std::string& error) {
   t.last_error_kind = kind;
   t.last_error = error;
-  if (t.attempts >= static_cast<uint32_t>(options_.max_attempts)) {
+  // Too large for the worker's memory: it fails the same way anywhere.
+  if (t.attempts >= static_cast<uint32_t>(options_.max_attempts) || kind == TOO_LARGE) {
     t.state = TaskState::kFailed;
     finished_.push_back(t.id);
     LOG(WARNING) << DescribeTask(t) << " failed after " << t.attempts << " attempts ("
@@ -111,8 +113,11 @@ ResultOutcome Scheduler::OnResult(const std::string& routing_id, const Result& r
                                   int64_t now_ms) {
   Touch(routing_id, now_ms);
   auto it = tasks_.find(result.task_id());
+  const bool other_kind =
+      it != tasks_.end() && result.ok() &&
+      (it->second.body.has_map_task() ? !result.has_map() : !result.has_shard());
   if (it == tasks_.end() || it->second.state != TaskState::kLeased ||
-      it->second.worker != routing_id) {
+      it->second.worker != routing_id || other_kind) {
     ++discarded_results_;
     LOG(WARNING) << "discarding late result for task " << result.task_id() << " from "
                  << WorkerLabel(routing_id, workers_[routing_id].name);
@@ -122,9 +127,9 @@ ResultOutcome Scheduler::OnResult(const std::string& routing_id, const Result& r
   }
   Task& t = it->second;
   EndLease(t);
+  t.result = result;
   if (result.ok()) {
     t.state = TaskState::kDone;
-    t.result = result;
     finished_.push_back(t.id);
     return ResultOutcome::kCommitted;
   }
@@ -153,7 +158,7 @@ std::vector<Outgoing> Scheduler::Dispatch(int64_t now_ms) {
     if (t.body.has_map_task()) {
       t.body.mutable_map_task()->set_attempt(t.attempts);
     } else {
-      t.body.mutable_merge_task()->set_attempt(t.attempts);
+      t.body.mutable_shard_task()->set_attempt(t.attempts);
     }
     out.push_back({best->routing_id, t.body});
   }

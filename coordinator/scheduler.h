@@ -6,8 +6,10 @@
 // A lease ends with a result from the worker it was given to; a lease past
 // its deadline, a dead worker (silent for liveness x heartbeat) or an error
 // result puts the task back in the queue until `max_attempts` dispatches have
-// been spent, then the task is failed. First commit wins: a result for a task
-// that is not (any more) leased to the sender is discarded and counted.
+// been spent, then the task is failed (at once for TOO_LARGE, which a retry
+// cannot cure: the caller splits the task). First commit wins: a result for a task
+// that is not (any more) leased to the sender, or whose kind is not the task's
+// (a map result for a shard task), is discarded and counted.
 //
 // Not thread-safe: the coordinator's socket thread owns it.
 #ifndef CT_COORDINATOR_SCHEDULER_H_
@@ -29,26 +31,31 @@ struct SchedulerOptions {
   int64_t heartbeat_ms = 1'000;
   int liveness = 3;  // heartbeats a worker may miss before it is dead
   int max_attempts = 3;
+  // Task ids count up from here. A coordinator starts from a random number, so
+  // that a restarted one never reuses an id its predecessor handed out: a
+  // worker still running an old task sends its result on its next connection.
+  uint64_t first_task_id = 1;
 };
 
 enum class TaskState { kQueued, kLeased, kDone, kFailed };
 
 struct Task {
   uint64_t id = 0;
-  Envelope body;  // map_task or merge_task; its attempt is set at dispatch
+  Envelope body;  // map_task or shard_task; its attempt is set at dispatch
   TaskState state = TaskState::kQueued;
   std::string worker;  // routing id of the lease holder (kLeased)
   int64_t deadline_ms = 0;
   uint32_t attempts = 0;  // dispatches so far
   ErrorKind last_error_kind = ERROR_KIND_UNSPECIFIED;
   std::string last_error;
-  Result result;  // the committed result (kDone)
+  Result result;  // the last result: the committed one when kDone
 };
 
 struct WorkerInfo {
   std::string routing_id;
   std::string name;  // from Ready, "<host>:<pid>"
   uint32_t threads = 1;
+  uint64_t memory_budget = 0;  // from Ready; 0: not known
   int64_t last_seen_ms = 0;
   std::set<uint64_t> running;  // tasks leased to it
   bool draining = false;       // gets no new tasks
@@ -69,11 +76,12 @@ enum class ResultOutcome {
 
 class Scheduler {
  public:
-  explicit Scheduler(SchedulerOptions options) : options_(options) {}
+  explicit Scheduler(SchedulerOptions options)
+      : options_(options), next_id_(options.first_task_id) {}
 
   // Queues a task; returns its id. The task_id fields are filled in here.
   uint64_t AddMapTask(const std::string& directory);
-  uint64_t AddMergeTask(MergeTask task);
+  uint64_t AddShardTask(ShardTask task);
 
   // A worker (re)announces itself. A known routing id keeps its leases.
   void OnReady(const std::string& routing_id, const Ready& ready, int64_t now_ms);
@@ -126,7 +134,7 @@ class Scheduler {
   void EndLease(Task& t);
 
   SchedulerOptions options_;
-  uint64_t next_id_ = 1;
+  uint64_t next_id_;
   std::map<uint64_t, Task> tasks_;
   std::deque<uint64_t> queue_;
   size_t leased_ = 0;
@@ -137,7 +145,7 @@ class Scheduler {
   uint64_t expired_leases_ = 0;
 };
 
-// "map 2026-11-26" / "merge of 16 directories" for log lines.
+// "map ROOT/2026-11-26" / "shard 0000…-0fff… of 90 directories" for log lines.
 std::string DescribeTask(const Task& task);
 // A worker's name for log lines: its Ready name, else its routing id in hex.
 std::string WorkerLabel(const std::string& routing_id, const std::string& name);

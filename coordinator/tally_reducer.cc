@@ -7,6 +7,10 @@
 
 namespace ctmr {
 
+bool IsActive(int32_t day, int32_t as_of, int window_days) {
+  return day >= as_of && (window_days <= 0 || day < as_of + window_days);
+}
+
 std::string OrganizationKey(const std::string& organization, const std::string& issuer_name) {
   return organization.empty() ? issuer_name : organization;
 }
@@ -47,10 +51,14 @@ absl::Status TallyReducer::AddIssuer(const IssuerTally& t, std::optional<uint64_
   return absl::OkStatus();
 }
 
-absl::Status TallyReducer::Add(const DirectoryTally& tally, bool active) {
-  stats_.unparseable_blocks += tally.errors().unparseable_blocks();
-  stats_.skipped_files += tally.errors().skipped_files();
+void TallyReducer::AddErrors(const ErrorCounts& errors, bool active) {
+  stats_.unparseable_blocks += errors.unparseable_blocks();
+  stats_.skipped_files += errors.skipped_files();
   if (active) ++stats_.active_directories;
+}
+
+absl::Status TallyReducer::Add(const DirectoryTally& tally, bool active) {
+  AddErrors(tally.errors(), active);
   for (const IssuerTally& t : tally.issuers()) {
     // A directory's certificates are its distinct serials.
     RETURN_IF_ERROR(
@@ -59,47 +67,16 @@ absl::Status TallyReducer::Add(const DirectoryTally& tally, bool active) {
   return absl::OkStatus();
 }
 
-absl::Status TallyReducer::AddPartial(const ReduceTally& partial) {
-  stats_.unparseable_blocks += partial.errors().unparseable_blocks();
-  stats_.skipped_files += partial.errors().skipped_files();
-  stats_.active_directories += partial.active_directories();
-  for (const IssuerTally& t : partial.issuers()) {
-    RETURN_IF_ERROR(AddIssuer(t, t.active_certificates()));
+void TallyReducer::AddWithoutNames(const DirectoryTally& header,
+                                   const std::vector<uint64_t>& certificates, bool active) {
+  AddErrors(header.errors(), active);
+  for (int i = 0; i < header.issuers_size(); ++i) {
+    const IssuerTally& t = header.issuers(i);
+    // Without sets there is nothing to decode, so nothing fails.
+    AddIssuer(t,
+              active ? std::optional<uint64_t>(certificates[static_cast<size_t>(i)]) : std::nullopt)
+        .IgnoreError();
   }
-  return absl::OkStatus();
-}
-
-ReduceTally TallyReducer::FinishPartial() {
-  ReduceTally out;
-  out.set_active_directories(stats_.active_directories);
-  out.mutable_errors()->set_unparseable_blocks(stats_.unparseable_blocks);
-  out.mutable_errors()->set_skipped_files(stats_.skipped_files);
-  std::map<std::string, std::vector<std::pair<int32_t, uint64_t>>> issued;
-  for (const auto& [key, n] : stats_.issued_per_day_by_issuer) {
-    issued[key.second].emplace_back(key.first, n);
-  }
-  for (auto& [id, s] : issuers_) {
-    IssuerTally* t = out.add_issuers();
-    t->set_issuer_id(id);
-    t->set_issuer_name(s.name);
-    t->set_organization(s.organization);
-    t->set_name_from_precertificate(s.name_from_precertificate);
-    for (const auto& [day, n] : issued[id]) {
-      DayCount* d = t->add_issued();
-      d->set_day(day);
-      d->set_certificates(n);
-    }
-    t->set_active_certificates(s.certs);
-    SortUnique(&s.fqdns);
-    SortUnique(&s.regdomains);
-    SortUnique(&s.wildcards);
-    t->set_fqdns(EncodeHashSet(s.fqdns));
-    t->set_regdomains(EncodeHashSet(s.regdomains));
-    t->set_wildcards(EncodeHashSet(s.wildcards));
-  }
-  issuers_.clear();
-  stats_ = ReduceStats();
-  return out;
 }
 
 ReduceStats TallyReducer::Finish() {

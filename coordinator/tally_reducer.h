@@ -2,6 +2,11 @@
 // DESIGN.md §3 as of one date: active counts per issuer, per organization and
 // in total (distinct counts are unions of the hash sets, never sums), and
 // certificates issued per day over every directory, expired or not.
+//
+// Add() holds every active name set in memory: the unsharded reduce
+// (`reduce --unsharded`), the reference for the sharded one. The sharded
+// reduce (shard_reducer.h) uses AddWithoutNames() for everything but the
+// distinct names, so that both share one set of counting rules.
 #ifndef CT_COORDINATOR_TALLY_REDUCER_H_
 #define CT_COORDINATOR_TALLY_REDUCER_H_
 
@@ -56,13 +61,12 @@ class TallyReducer {
   // (its date is in the window). DataLoss if a stored set is corrupt.
   absl::Status Add(const DirectoryTally& tally, bool active);
 
-  // Adds a partial reduce (a merge task's output): the tree reduce merges
-  // partials of partials, and the result equals adding every directory here.
-  absl::Status AddPartial(const ReduceTally& partial);
-
-  // What was added so far as one partial reduce, to hand up the tree.
-  // Leaves the reducer empty.
-  ReduceTally FinishPartial();
+  // Adds one directory without its name sets, which the sharded reduce
+  // counts per hash range (ShardReducer): `header` is its tally with the sets
+  // left out, and `certificates[i]` the number of serials of issuer i.
+  // Finish() then gives every count but the distinct names, which are zero.
+  void AddWithoutNames(const DirectoryTally& header, const std::vector<uint64_t>& certificates,
+                       bool active);
 
   ReduceStats Finish();
 
@@ -75,6 +79,7 @@ class TallyReducer {
     HashSet fqdns, regdomains, wildcards;
   };
   void NoteIssuerName(const IssuerTally& t);
+  void AddErrors(const ErrorCounts& errors, bool active);
   // Counts one issuer's day counts, and, when `active_certs` is set, its
   // active certificates and name sets.
   absl::Status AddIssuer(const IssuerTally& t, std::optional<uint64_t> active_certs);
@@ -82,6 +87,10 @@ class TallyReducer {
   std::map<std::string, IssuerSets> issuers_;
   ReduceStats stats_;
 };
+
+// Whether a directory dated `day` is active as of `as_of` (DESIGN.md §3):
+// dated as_of or later, and before as_of + window_days when that is not 0.
+bool IsActive(int32_t day, int32_t as_of, int window_days);
 
 // The organization an issuer rolls up into: its O attribute, or, when it has
 // none, its whole issuer name (so it is not lumped with other O-less issuers).

@@ -1,7 +1,9 @@
 // ct-worker: the map step.
 //
 //   ct-worker map DIR ...                        map each date directory in place, no coordinator
-//   ct-worker --connect ENDPOINT [--threads N]   serve a coordinator's map and merge tasks
+//   ct-worker map --plan FILE --index I          map entry I of `ct-coordinator plan`'s list
+//   ct-worker --connect ENDPOINT [--threads N] [--memory-limit SIZE]
+//                                                serve a coordinator's map and shard tasks
 #include <glog/logging.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include "common/guarded_main.h"
+#include "common/map_plan.h"
+#include "common/memory_budget.h"
 #include "common/metrics_server.h"
 #include "common/registered_domain.h"
 #include "common/task_metrics.h"
@@ -66,6 +70,7 @@ struct ConnectFlags {
   std::string curve_secret_key;
   std::string metrics_listen;
   std::string metrics_token_file;
+  uint64_t memory_limit = ctmr::kDefaultMemoryLimit;
 };
 
 int RunConnected(const ConnectFlags& flags) {
@@ -96,6 +101,16 @@ int RunConnected(const ConnectFlags& flags) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
     return 1;
   }
+  // The shard tasks' hash sets, whatever the number of threads, stay within
+  // --memory-limit: the threads share one budget.
+  absl::StatusOr<std::unique_ptr<ctmr::MemoryBudget>> budget =
+      ctmr::MemoryBudget::ForProcess(flags.memory_limit);
+  if (!budget.ok()) {
+    std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
+                 std::string(budget.status().message()).c_str());
+    return 2;
+  }
+  options.memory_budget = (*budget)->capacity();
   const ctmr::PublicSuffixList* psl = suffixes->get();
   auto registry = std::make_shared<prometheus::Registry>();
   ctmr::TaskMetrics metrics("worker", registry.get());
@@ -106,9 +121,11 @@ int RunConnected(const ConnectFlags& flags) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(metrics_server.status().message()).c_str());
     return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
   }
-  ctmr::ZmqWorker worker(options, [psl, &metrics](const ctmr::Envelope& task) {
-    ctmr::Result result = task.has_map_task() ? ctmr::RunMapTask(task.map_task(), psl)
-                                              : ctmr::RunMergeTask(task.merge_task());
+  ctmr::MemoryBudget* shared_budget = budget->get();
+  ctmr::ZmqWorker worker(options, [psl, shared_budget, &metrics](const ctmr::Envelope& task) {
+    ctmr::Result result = task.has_map_task()
+                              ? ctmr::RunMapTask(task.map_task(), psl)
+                              : ctmr::RunShardTask(task.shard_task(), shared_budget);
     metrics.OnResult(ctmr::TaskMetrics::KindOf(task), result.ok() ? "ok" : "error", result);
     return result;
   });
@@ -156,9 +173,21 @@ int Main(int argc, char** argv) {
                  "serve /metrics and /healthz on host:port (off by default; port 0 picks one)");
   app.add_option("--metrics-token-file", connect.metrics_token_file,
                  "bearer token that scrapes must send (required beyond loopback)");
+  std::string memory_limit;
+  app.add_option("--memory-limit", memory_limit,
+                 "bound on this process's memory for shard tasks (default 1GiB)");
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
-  map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)")->required();
+  map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)");
+  std::string plan;
+  int64_t index = -1;
+  CLI::Option* plan_opt =
+      map->add_option("--plan", plan, "a list from `ct-coordinator plan`: map one of its entries")
+          ->check(CLI::ExistingFile);
+  CLI::Option* index_opt =
+      map->add_option("--index", index, "the entry of --plan to map, counting from 0");
+  plan_opt->needs(index_opt);
+  index_opt->needs(plan_opt);
   bool openssl_only = false;
   map->add_flag("--openssl-only", openssl_only,
                 "decode with OpenSSL alone (the reference path; for benchmarks)");
@@ -168,10 +197,31 @@ int Main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  if (!memory_limit.empty()) {
+    absl::StatusOr<uint64_t> bytes = ctmr::ParseByteSize(memory_limit);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
+                   std::string(bytes.status().message()).c_str());
+      return 2;
+    }
+    connect.memory_limit = *bytes;
+  }
   if (map->parsed()) {
     if (connect_opt->count() > 0) {
       std::fprintf(stderr, "ct-worker: --connect cannot be combined with map\n");
       return 2;
+    }
+    if (dirs.empty() == plan.empty()) {
+      std::fprintf(stderr, "ct-worker: map takes directories or --plan FILE --index I\n");
+      return 2;
+    }
+    if (!plan.empty()) {
+      absl::StatusOr<std::string> dir = ctmr::MapPlanEntry(plan, index);
+      if (!dir.ok()) {
+        std::fprintf(stderr, "ct-worker: %s\n", std::string(dir.status().message()).c_str());
+        return absl::IsOutOfRange(dir.status()) ? 2 : 1;
+      }
+      dirs.push_back(*dir);
     }
     return RunMap(dirs, openssl_only);
   }

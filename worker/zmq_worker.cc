@@ -30,7 +30,7 @@ std::string RandomRoutingId() {
 
 uint64_t TaskIdOf(const Envelope& task) {
   if (task.has_map_task()) return task.map_task().task_id();
-  if (task.has_merge_task()) return task.merge_task().task_id();
+  if (task.has_shard_task()) return task.shard_task().task_id();
   return 0;
 }
 
@@ -221,6 +221,7 @@ absl::Status ZmqWorker::Connect() {
   Envelope ready;
   ready.mutable_ready()->set_worker_name(options_.worker_name);
   ready.mutable_ready()->set_threads(stopping_ ? 0 : std::max(1u, options_.threads));
+  ready.mutable_ready()->set_memory_budget(options_.memory_budget);
   Send(std::move(ready));
   FlushOutbox();
   return absl::OkStatus();
@@ -303,8 +304,8 @@ void ZmqWorker::Handle(const Envelope& envelope) {
       return;
     case Envelope::kMapTask:
       return Accept(envelope, envelope.map_task().task_id());
-    case Envelope::kMergeTask:
-      return Accept(envelope, envelope.merge_task().task_id());
+    case Envelope::kShardTask:
+      return Accept(envelope, envelope.shard_task().task_id());
     case Envelope::kCancel: {
       const uint64_t id = envelope.cancel().task_id();
       auto it = running_.find(id);

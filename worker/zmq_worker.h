@@ -53,12 +53,13 @@ struct ZmqWorkerOptions {
   int liveness = 3;  // heartbeat intervals of silence before reconnecting
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{32000};
+  uint64_t memory_budget = 0;  // announced in Ready: what shard tasks may hold at once
   // CURVE client keys (Z85); plain connection when unset.
   std::optional<std::string> curve_server_key;
   std::optional<CurveKeyPair> curve_client;
 };
 
-// Runs one task (an Envelope holding a map_task or merge_task) and returns its
+// Runs one task (an Envelope holding a map_task or shard_task) and returns its
 // Result. Called on task threads, several at once.
 using TaskFunction = std::function<Result(const Envelope& task)>;
 

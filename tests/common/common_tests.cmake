@@ -14,3 +14,7 @@ ct_cc_test(NAME certificate_file_reader_test
 ct_cc_test(NAME metrics_server_test SRCS metrics_server_test.cc
   DEPS ct_metrics ct_test_support)
 ct_cc_test(NAME task_metrics_test SRCS task_metrics_test.cc DEPS ct_task_metrics)
+ct_cc_test(NAME hash_range_test SRCS hash_range_test.cc DEPS ct_common)
+ct_cc_test(NAME memory_budget_test SRCS memory_budget_test.cc DEPS ct_common Threads::Threads)
+ct_cc_test(NAME map_plan_test SRCS map_plan_test.cc DEPS ct_common ct_test_support)
+ct_cc_test(NAME oracle_reader_test SRCS oracle_reader_test.cc DEPS ct_common ct_test_support)

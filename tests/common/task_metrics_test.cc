@@ -48,12 +48,12 @@ TEST(TaskMetricsTest, CountsResultsByKindAndOutcomeAndSumsMapCounts) {
 TEST(TaskMetricsTest, KindOfNamesTheTaskMessage) {
   Envelope map;
   map.mutable_map_task();
-  Envelope merge;
-  merge.mutable_merge_task();
+  Envelope shard;
+  shard.mutable_shard_task();
   Envelope heartbeat;
   heartbeat.mutable_heartbeat();
   EXPECT_EQ(TaskMetrics::KindOf(map), "map");
-  EXPECT_EQ(TaskMetrics::KindOf(merge), "merge");
+  EXPECT_EQ(TaskMetrics::KindOf(shard), "shard");
   EXPECT_EQ(TaskMetrics::KindOf(heartbeat), "heartbeat");
 }
 

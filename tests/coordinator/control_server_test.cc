@@ -28,10 +28,11 @@ Ready MakeReady(const std::string& name, uint32_t threads) {
   return r;
 }
 
-Result Done(uint64_t id) {
+Result Done(uint64_t id) {  // of a map task
   Result r;
   r.set_task_id(id);
   r.set_ok(true);
+  r.mutable_map();
   return r;
 }
 

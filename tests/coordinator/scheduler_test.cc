@@ -21,10 +21,11 @@ Ready MakeReady(const std::string& name, uint32_t threads) {
   return r;
 }
 
-Result Ok(uint64_t id) {
+Result Ok(uint64_t id) {  // of a map task
   Result r;
   r.set_task_id(id);
   r.set_ok(true);
+  r.mutable_map();
   return r;
 }
 
@@ -175,19 +176,55 @@ TEST(SchedulerTest, DeathsCountAsAttempts) {
   EXPECT_TRUE(s.Idle());
 }
 
-TEST(SchedulerTest, MergeTasksCarryTheirIdAndAttempt) {
+TEST(SchedulerTest, ShardTasksCarryTheirIdAndAttempt) {
   Scheduler s(Options());
-  MergeTask m;
-  m.add_directories("/root/2026-11-26");
-  m.set_output("/root/state/reduce/x/L0-0.tally");
-  const uint64_t id = s.AddMergeTask(m);
-  s.OnReady("a", MakeReady("a:1", 4), 0);
+  ShardTask t;
+  t.set_input_dir("/root/state/reduce/x");
+  t.add_inputs("2026-11-26");
+  t.set_first(std::string(16, '\0'));
+  t.set_last(std::string(16, '\xff'));
+  const uint64_t id = s.AddShardTask(t);
+  Ready ready = MakeReady("a:1", 4);
+  ready.set_memory_budget(1 << 30);
+  s.OnReady("a", ready, 0);
+  EXPECT_EQ(s.workers().at("a").memory_budget, uint64_t{1} << 30);
   std::vector<Outgoing> out = s.Dispatch(0);
   ASSERT_EQ(out.size(), 1u);
-  ASSERT_TRUE(out[0].body.has_merge_task());
-  EXPECT_EQ(out[0].body.merge_task().task_id(), id);
-  EXPECT_EQ(out[0].body.merge_task().attempt(), 1u);
-  EXPECT_EQ(out[0].body.merge_task().output(), "/root/state/reduce/x/L0-0.tally");
+  ASSERT_TRUE(out[0].body.has_shard_task());
+  EXPECT_EQ(out[0].body.shard_task().task_id(), id);
+  EXPECT_EQ(out[0].body.shard_task().attempt(), 1u);
+  EXPECT_EQ(out[0].body.shard_task().inputs(0), "2026-11-26");
+  EXPECT_EQ(DescribeTask(*s.task(id)),
+            "shard 0000000000000000…-ffffffffffffffff… of 1 directories");
+}
+
+TEST(SchedulerTest, AResultOfAnotherKindIsDiscarded) {
+  // A restarted coordinator's task 7 is not its predecessor's task 7, whose
+  // result a worker may still send; ids start at a random number and a result
+  // whose kind does not match is dropped.
+  SchedulerOptions o = Options();
+  o.first_task_id = 1000;
+  Scheduler s(o);
+  const uint64_t id = s.AddShardTask(ShardTask());
+  EXPECT_EQ(id, 1000u);
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  ASSERT_EQ(s.Dispatch(0).size(), 1u);
+  EXPECT_EQ(s.OnResult("a", Ok(id), 1), ResultOutcome::kDiscarded);
+  Result shard = Ok(id);
+  shard.clear_map();
+  shard.mutable_shard();
+  EXPECT_EQ(s.OnResult("a", shard, 2), ResultOutcome::kCommitted);
+}
+
+TEST(SchedulerTest, TooLargeFailsAtOnce) {
+  Scheduler s(Options());
+  const uint64_t id = s.AddShardTask(ShardTask());
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  ASSERT_EQ(s.Dispatch(0).size(), 1u);
+  EXPECT_EQ(s.OnResult("a", Error(id, TOO_LARGE), 1), ResultOutcome::kFailed);
+  EXPECT_EQ(s.task(id)->attempts, 1u);
+  EXPECT_EQ(s.task(id)->last_error_kind, TOO_LARGE);
+  EXPECT_TRUE(s.Idle());
 }
 
 TEST(SchedulerTest, UnknownWorkerRegistersWithOneThreadAndForgetRequeues) {

@@ -126,8 +126,9 @@ TEST(TallyReducerTest, CorruptSetIsDataLoss) {
 namespace ctmr {
 namespace {
 
-// A tree of partial reduces gives exactly what adding every directory does.
-TEST(TallyReducerTest, TreeOfPartialsEqualsOneReduce) {
+// Without the name sets, the reducer gives every count the whole-set reduce
+// does except the distinct names (the sharded reduce's first step).
+TEST(TallyReducerTest, WithoutNamesCountsAllButTheNames) {
   std::vector<std::pair<DirectoryTally, bool>> dirs;
   for (int d = 0; d < 7; ++d) {
     DirectoryTally t;
@@ -137,46 +138,53 @@ TEST(TallyReducerTest, TreeOfPartialsEqualsOneReduce) {
         MakeIssuer(d % 2 ? "WE1" : "E5", d % 2 ? "Google Trust Services" : "Let's Encrypt", 2,
                    {d % 3 ? "x.org" : "y.org"}, {"x.org"}, {}, 90 + d);
     t.mutable_errors()->set_unparseable_blocks(d);
+    t.mutable_errors()->set_skipped_files(1);
     dirs.emplace_back(t, d >= 2);
   }
-  TallyReducer direct;
-  for (const auto& [t, active] : dirs) ASSERT_TRUE(direct.Add(t, active).ok());
-  const ReduceStats want = direct.Finish();
-
-  // Fan-in 3 at the leaves, then 2.
-  std::vector<ReduceTally> level1;
-  for (size_t i = 0; i < dirs.size(); i += 3) {
-    TallyReducer r;
-    for (size_t j = i; j < std::min(dirs.size(), i + 3); ++j) {
-      ASSERT_TRUE(r.Add(dirs[j].first, dirs[j].second).ok());
+  TallyReducer whole, without;
+  for (const auto& [t, active] : dirs) {
+    ASSERT_TRUE(whole.Add(t, active).ok());
+    DirectoryTally header = t;
+    std::vector<uint64_t> certificates;
+    for (IssuerTally& i : *header.mutable_issuers()) {
+      certificates.push_back(i.serials().size() / 16);
+      i.clear_serials();
+      i.clear_fqdns();
+      i.clear_regdomains();
+      i.clear_wildcards();
     }
-    level1.push_back(r.FinishPartial());
+    without.AddWithoutNames(header, certificates, active);
   }
-  TallyReducer top_left, root;
-  ASSERT_TRUE(top_left.AddPartial(level1[0]).ok());
-  ASSERT_TRUE(top_left.AddPartial(level1[1]).ok());
-  ASSERT_TRUE(root.AddPartial(top_left.FinishPartial()).ok());
-  ASSERT_TRUE(root.AddPartial(level1[2]).ok());
-  const ReduceStats got = root.Finish();
-
+  const ReduceStats want = whole.Finish();
+  const ReduceStats got = without.Finish();
   EXPECT_EQ(got.totals.certs, want.totals.certs);
-  EXPECT_EQ(got.totals.fqdns, want.totals.fqdns);
-  EXPECT_EQ(got.totals.regdomains, want.totals.regdomains);
-  EXPECT_EQ(got.totals.wildcards, want.totals.wildcards);
+  EXPECT_EQ(got.totals.fqdns, 0u);
   EXPECT_EQ(got.active_directories, want.active_directories);
   EXPECT_EQ(got.unparseable_blocks, want.unparseable_blocks);
+  EXPECT_EQ(got.skipped_files, want.skipped_files);
   EXPECT_EQ(got.issued_per_day, want.issued_per_day);
   EXPECT_EQ(got.issued_per_day_by_issuer, want.issued_per_day_by_issuer);
+  EXPECT_EQ(got.issuer_names, want.issuer_names);
   ASSERT_EQ(got.issuers.size(), want.issuers.size());
   for (size_t i = 0; i < got.issuers.size(); ++i) {
     EXPECT_EQ(got.issuers[i].issuer_id, want.issuers[i].issuer_id);
+    EXPECT_EQ(got.issuers[i].organization, want.issuers[i].organization);
     EXPECT_EQ(got.issuers[i].active.certs, want.issuers[i].active.certs);
-    EXPECT_EQ(got.issuers[i].active.fqdns, want.issuers[i].active.fqdns);
+    EXPECT_EQ(got.issuers[i].active.fqdns, 0u);
   }
   ASSERT_EQ(got.organizations.size(), want.organizations.size());
   for (size_t i = 0; i < got.organizations.size(); ++i) {
-    EXPECT_EQ(got.organizations[i].active.regdomains, want.organizations[i].active.regdomains);
+    EXPECT_EQ(got.organizations[i].organization, want.organizations[i].organization);
+    EXPECT_EQ(got.organizations[i].active.certs, want.organizations[i].active.certs);
   }
+}
+
+TEST(TallyReducerTest, ActiveIsAsOfAndLaterWithinTheWindow) {
+  EXPECT_FALSE(IsActive(99, 100, 0));
+  EXPECT_TRUE(IsActive(100, 100, 0));
+  EXPECT_TRUE(IsActive(5000, 100, 0));
+  EXPECT_TRUE(IsActive(189, 100, 90));
+  EXPECT_FALSE(IsActive(190, 100, 90));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Multi-process tests of the distributed run: a real ct-coordinator and real
 // ct-worker processes over real ZeroMQ sockets on 127.0.0.1. Every scenario
-// must end with the reports `ct-coordinator reduce` writes for the same data.
+// must end with the reports the unsharded `ct-coordinator reduce` writes for
+// the same data.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,10 +60,11 @@ class DistributedTest : public ::testing::Test {
     CopyTree(root_, reference_);
   }
 
-  // The reports of `ct-coordinator reduce` on the untouched copy.
+  // The reports of the unsharded `ct-coordinator reduce` on the untouched copy
+  // (the run's reduce is sharded).
   void ExpectSameReportsAsReduce() {
-    auto reduce = RunCommand(
-        {BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference_, "--as-of", kAsOf});
+    auto reduce = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference_,
+                              "--as-of", kAsOf, "--unsharded"});
     ASSERT_EQ(reduce.exit_code, 0) << reduce.output;
     Json got = Json::parse(ReadFile(root_ + "/reports/summary.json"));
     Json want = Json::parse(ReadFile(reference_ + "/reports/summary.json"));

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,11 +50,9 @@ pid_t Spawn(const std::vector<std::string>& argv, int out_fd) {
   return pid;
 }
 
-}  // namespace
-
-int WaitProcess(pid_t pid) {
+int WaitProcessUsage(pid_t pid, struct rusage* usage) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  while (::wait4(pid, &status, 0, usage) < 0) {
     if (errno != EINTR) return -1;
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -61,12 +60,21 @@ int WaitProcess(pid_t pid) {
   return -1;
 }
 
+}  // namespace
+
+int WaitProcess(pid_t pid) {
+  struct rusage usage;
+  return WaitProcessUsage(pid, &usage);
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   char path[] = "/tmp/ctmr-output-XXXXXX";
   const int fd = ::mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
   CommandResult result;
-  result.exit_code = WaitProcess(Spawn(argv, fd));
+  struct rusage usage = {};
+  result.exit_code = WaitProcessUsage(Spawn(argv, fd), &usage);
+  result.max_rss_kib = usage.ru_maxrss;
   ::close(fd);
   result.output = ReadFile(path);
   ::unlink(path);

@@ -30,6 +30,9 @@ std::string BinaryPath(const std::string& name);
 struct CommandResult {
   int exit_code = -1;  // -signal when killed
   std::string output;  // stdout and stderr, interleaved
+  // Peak resident set of the process, or of the largest of the children it
+  // waited for (getrusage's ru_maxrss for a reaped child), in KiB.
+  long max_rss_kib = 0;
 };
 
 // Runs argv[0] (a path) with arguments, waits, and returns its exit code and output.

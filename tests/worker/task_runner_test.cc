@@ -6,9 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "common/civil_date.h"
 #include "common/oracle_file.h"
-#include "coordinator/tally_reducer.h"
+#include "coordinator/shard_reducer.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
@@ -21,12 +20,6 @@ using ::ctmr::testing::WriteFile;
 
 // 512 real precertificates of Let's Encrypt staging (Navigli 2025h2 tiles).
 std::string NavigliPem() { return ReadFile("tests/data/certs/navigli2025h2-tiles-000-001.pem"); }
-
-std::string Serialized(const ReduceTally& t) {
-  std::string s;
-  t.SerializeToString(&s);
-  return s;
-}
 
 class TaskRunnerTest : public ::testing::Test {
  protected:
@@ -98,9 +91,10 @@ TEST(ErrorKindOfTest, TransientAndPermanentCodes) {
   EXPECT_EQ(ErrorKindOf(absl::DataLossError("x")), PERMANENT);
   EXPECT_EQ(ErrorKindOf(absl::FailedPreconditionError("x")), PERMANENT);
   EXPECT_EQ(ErrorKindOf(absl::InvalidArgumentError("x")), PERMANENT);
+  EXPECT_EQ(ErrorKindOf(absl::ResourceExhaustedError("x")), TOO_LARGE);
 }
 
-class MergeTest : public TaskRunnerTest {
+class ShardTaskTest : public TaskRunnerTest {
  protected:
   void SetUp() override {
     TaskRunnerTest::SetUp();
@@ -110,118 +104,66 @@ class MergeTest : public TaskRunnerTest {
     dir2_ = MakeDir("2025-08-02", pem.substr(half));
     ASSERT_TRUE(Map(dir1_).ok());
     ASSERT_TRUE(Map(dir2_).ok());
-    as_of_ = *ParseDate("2025-08-02");
+    // Inputs are names in input_dir: here the directories' own oracle.out.
+    base_ = ReduceWithoutNames(tmp_.path(),
+                               {{"2025-08-01/oracle.out", true}, {"2025-08-02/oracle.out", true}});
+    ASSERT_TRUE(base_.failed.empty());
   }
 
-  MergeTask Task(uint64_t id, const std::string& output) {
-    MergeTask task;
+  ShardTask Task(uint64_t id, const HashRange& range) {
+    ShardTask task = MakeShardTask(base_, tmp_.path(), range);
     task.set_task_id(id);
-    task.set_as_of(as_of_);
-    task.set_output(output);
     task.set_attempt(1);
     return task;
   }
 
-  // What the reducer gives when fed the directories itself.
-  ReduceTally Direct() {
-    TallyReducer reducer;
-    EXPECT_TRUE(reducer.Add(**LoadOracle(dir1_), /*active=*/false).ok());
-    EXPECT_TRUE(reducer.Add(**LoadOracle(dir2_), /*active=*/true).ok());
-    ReduceTally t = reducer.FinishPartial();
-    t.set_as_of(as_of_);
-    t.add_directories("2025-08-01");
-    t.add_directories("2025-08-02");
-    return t;
-  }
-
-  ReduceTally ReadOutput(const std::string& path) {
-    ReduceTally t;
-    EXPECT_TRUE(t.ParseFromString(ReadFile(path))) << path;
-    return t;
-  }
-
   std::string dir1_, dir2_;
-  int32_t as_of_ = 0;
+  ReduceBase base_;
 };
 
-TEST_F(MergeTest, MergeOfTwoDirectoriesEqualsTheReducer) {
-  MergeTask task = Task(9, tmp_.path() + "/merge.out");
-  task.add_directories(dir1_);
-  task.add_directories(dir2_ + "/");  // a trailing slash names the same date
-  const Result r = RunMergeTask(task);
-  EXPECT_EQ(r.task_id(), 9u);
-  ASSERT_TRUE(r.ok()) << r.error();
-  const ReduceTally out = ReadOutput(task.output());
-  const ReduceTally direct = Direct();
-  EXPECT_EQ(out.active_directories(), 1u);
-  ASSERT_EQ(out.issuers_size(), 1);
-  EXPECT_GT(out.issuers(0).active_certificates(), 0u);
-  EXPECT_LT(out.issuers(0).active_certificates(), 512u);
-  EXPECT_EQ(Serialized(out), Serialized(direct));
+TEST_F(ShardTaskTest, ShardsAddUpToTheWholeSetReduce) {
+  TallyReducer whole;
+  ASSERT_TRUE(whole.Add(**LoadOracle(dir1_), true).ok());
+  ASSERT_TRUE(whole.Add(**LoadOracle(dir2_), true).ok());
+  const ReduceStats want = whole.Finish();
+  MemoryBudget budget(1 << 20);
+  for (int i = 0; i < 3; ++i) {
+    const Result r = RunShardTask(Task(static_cast<uint64_t>(10 + i), ShardRange(i, 3)), &budget);
+    EXPECT_EQ(r.task_id(), static_cast<uint64_t>(10 + i));
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_GT(r.shard().reserved_bytes(), 0u);
+    ASSERT_TRUE(AddShardCounts(r.shard(), &base_.stats).ok());
+  }
+  EXPECT_EQ(base_.stats.totals.fqdns, want.totals.fqdns);
+  EXPECT_EQ(base_.stats.totals.regdomains, want.totals.regdomains);
+  EXPECT_EQ(base_.stats.totals.wildcards, want.totals.wildcards);
+  EXPECT_GT(want.totals.fqdns, 0u);
+  EXPECT_EQ(budget.reserved(), 0u);
 }
 
-TEST_F(MergeTest, MergeOfPartialsEqualsOneMerge) {
-  MergeTask left = Task(1, tmp_.path() + "/left.out");
-  left.add_directories(dir1_);
-  MergeTask right = Task(2, tmp_.path() + "/right.out");
-  right.add_directories(dir2_);
-  ASSERT_TRUE(RunMergeTask(left).ok());
-  ASSERT_TRUE(RunMergeTask(right).ok());
-  MergeTask top = Task(3, tmp_.path() + "/top.out");
-  top.add_partials(left.output());
-  top.add_partials(right.output());
-  const Result r = RunMergeTask(top);
-  ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ(Serialized(ReadOutput(top.output())), Serialized(Direct()));
-}
-
-TEST_F(MergeTest, WindowLimitsTheActiveDirectories) {
-  MergeTask task = Task(4, tmp_.path() + "/w.out");
-  task.set_as_of(*ParseDate("2025-08-01"));
-  task.set_window_days(1);
-  task.add_directories(dir1_);
-  task.add_directories(dir2_);
-  ASSERT_TRUE(RunMergeTask(task).ok());
-  const ReduceTally out = ReadOutput(task.output());
-  EXPECT_EQ(out.active_directories(), 1u);
-  EXPECT_EQ(out.window_days(), 1);
-}
-
-TEST_F(MergeTest, MissingOracleIsTransient) {
-  const std::string unmapped = MakeDir("2025-08-03", NavigliPem());
-  MergeTask task = Task(5, tmp_.path() + "/m.out");
-  task.add_directories(dir1_);
-  task.add_directories(unmapped);
-  const Result r = RunMergeTask(task);
+TEST_F(ShardTaskTest, ShardLargerThanTheBudgetIsTooLarge) {
+  MemoryBudget budget(16);
+  const Result r = RunShardTask(Task(1, ShardRange(0, 1)), &budget);
   EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.error_kind(), TRANSIENT);
-  EXPECT_NE(r.error().find("2025-08-03"), std::string::npos) << r.error();
-  EXPECT_EQ(::access(task.output().c_str(), F_OK), -1);
+  EXPECT_EQ(r.error_kind(), TOO_LARGE);
+  EXPECT_NE(r.error().find("more than the memory budget of 16 bytes"), std::string::npos)
+      << r.error();
 }
 
-TEST_F(MergeTest, MissingPartialIsTransient) {
-  MergeTask task = Task(6, tmp_.path() + "/m.out");
-  task.add_partials(tmp_.path() + "/never-written.out");
-  const Result r = RunMergeTask(task);
-  EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.error_kind(), TRANSIENT);
-}
+TEST_F(ShardTaskTest, MissingOrCorruptInputAndBadRangeArePermanent) {
+  MemoryBudget budget(1 << 20);
+  ShardTask missing = Task(1, ShardRange(0, 1));
+  missing.add_inputs("2025-08-03/oracle.out");
+  EXPECT_EQ(RunShardTask(missing, &budget).error_kind(), PERMANENT);
 
-TEST_F(MergeTest, NonDateDirectoryAndCorruptPartialArePermanent) {
-  const std::string state = tmp_.path() + "/state";
-  ASSERT_EQ(::mkdir(state.c_str(), 0755), 0);
-  MergeTask task = Task(7, tmp_.path() + "/m.out");
-  task.add_directories(state);
-  Result r = RunMergeTask(task);
-  EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.error_kind(), PERMANENT);
+  WriteFile(dir2_ + "/oracle.out", "\xff\xff\xff garbage");
+  const Result corrupt = RunShardTask(Task(2, ShardRange(0, 1)), &budget);
+  EXPECT_EQ(corrupt.error_kind(), PERMANENT);
+  EXPECT_NE(corrupt.error().find("2025-08-02"), std::string::npos) << corrupt.error();
 
-  WriteFile(tmp_.path() + "/bad.out", "\xff\xff\xff not a tally");
-  MergeTask bad = Task(8, tmp_.path() + "/m.out");
-  bad.add_partials(tmp_.path() + "/bad.out");
-  r = RunMergeTask(bad);
-  EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.error_kind(), PERMANENT);
+  ShardTask bad = Task(3, ShardRange(0, 1));
+  bad.set_first("short");
+  EXPECT_EQ(RunShardTask(bad, &budget).error_kind(), PERMANENT);
 }
 
 }  // namespace
