@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -49,6 +51,47 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
+  return absl::OkStatus();
+}
+
+constexpr std::string_view kEndLine = "-----END CERTIFICATE-----\n";
+
+// A crash (kill -9, power loss) can leave the last block of a file half
+// written. Its entry was never confirmed in the state file, so ct-fetch
+// appends it again; cutting the torn tail first keeps it from lingering as an
+// unparseable block. The map never reads past the last complete block, so
+// nothing it has counted is cut.
+absl::Status CutTornTail(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoError(errno, "cannot stat", path);
+  const off_t size = st.st_size;
+  if (size == 0) return absl::OkStatus();
+  std::string tail(static_cast<size_t>(std::min<off_t>(size, kEndLine.size())), '\0');
+  if (::pread(fd, tail.data(), tail.size(), size - static_cast<off_t>(tail.size())) !=
+      static_cast<ssize_t>(tail.size())) {
+    return ErrnoError(errno, "cannot read", path);
+  }
+  if (tail == kEndLine) return absl::OkStatus();
+  // A block is a few KiB; look for the last complete one in the last 256 KiB.
+  const off_t window = std::min<off_t>(size, 256 << 10);
+  tail.assign(static_cast<size_t>(window), '\0');
+  if (::pread(fd, tail.data(), tail.size(), size - window) != window) {
+    return ErrnoError(errno, "cannot read", path);
+  }
+  const size_t end = tail.rfind(kEndLine);
+  off_t cut;
+  if (end != std::string::npos) {
+    cut = size - window + static_cast<off_t>(end + kEndLine.size());
+  } else if (window == size) {
+    cut = 0;  // the file is one torn block
+  } else {
+    // Not our format (no block end in 256 KiB): leave it, but start the next
+    // block on a line of its own.
+    return WriteAll(fd, "\n", path);
+  }
+  std::fprintf(stderr, "ct-fetch: cutting a torn block of %lld bytes from the end of %s\n",
+               static_cast<long long>(size - cut), path.c_str());
+  if (::ftruncate(fd, cut) != 0) return ErrnoError(errno, "cannot truncate", path);
   return absl::OkStatus();
 }
 
@@ -99,8 +142,12 @@ absl::StatusOr<int> EntryWriter::OpenForAppend(const std::string& dir, const std
     }
     open_files_.clear();
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError(errno, "cannot open", path);
+  if (absl::Status cut = CutTornTail(fd, path); !cut.ok()) {
+    ::close(fd);
+    return cut;
+  }
   open_files_[path] = fd;
   closed_unsynced_.erase(path);
   return fd;

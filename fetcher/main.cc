@@ -1,5 +1,7 @@
 // ct-fetch: follows CT logs and appends their certificates to the data root
 // (DESIGN.md §2, §4). Exit status: 0 success, 1 runtime failure, 2 bad usage.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -264,6 +266,17 @@ int Main(int argc, char** argv) {
   if (::access(flags.data_dir.c_str(), F_OK) != 0 && ::mkdir(flags.data_dir.c_str(), 0755) != 0) {
     std::fprintf(stderr, "ct-fetch: cannot create --data-dir %s: %s\n", flags.data_dir.c_str(),
                  ErrnoText(errno).c_str());
+    return 1;
+  }
+  // One ct-fetch per data root: it cuts torn blocks from files it appends to
+  // (entry_writer.h), which only the one writer may do.
+  const std::string state_dir = flags.data_dir + "/state";
+  ::mkdir(state_dir.c_str(), 0755);
+  const std::string lock = state_dir + "/ct-fetch.lock";
+  const int lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::fprintf(stderr, "ct-fetch: another ct-fetch holds %s (or it cannot be opened)\n",
+                 lock.c_str());
     return 1;
   }
   return Run(flags, std::move(targets));

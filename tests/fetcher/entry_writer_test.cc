@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,31 @@ TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
   r = ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(visit));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(read.size(), 4u);
+}
+
+TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  const int64_t not_after = NotAfter(der);
+  const std::string dir = absl::StrCat(root.path(), "/", FormatDate(DayOfUnixSeconds(not_after)));
+  const std::string path = dir + "/ISSUER.pem";
+  const std::string block = FormatPemBlock("u", 0, der);
+  std::filesystem::create_directories(dir);
+  // Two complete blocks and the first half of a third: a kill -9 mid-write.
+  for (const std::string& contents : {absl::StrCat(block, block, block.substr(0, block.size() / 2)),
+                                      block.substr(0, block.size() / 3)}) {
+    ctmr::testing::WriteFile(path, contents);
+    const size_t complete = contents.size() / block.size();
+    EntryWriter writer(root.path(), /*include_expired=*/true, 0);
+    ASSERT_TRUE(writer.Append("u", 0, der, "ISSUER").ok());
+    ASSERT_TRUE(writer.Commit().ok());
+    EXPECT_EQ(ctmr::testing::ReadFile(path).size(), (complete + 1) * block.size());
+    absl::StatusOr<FileReadResult> r = ReadCertificateFile(path, 0, CertificateFileFormat::kPem,
+                                                           [](std::string_view) { return true; });
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->blocks, complete + 1);
+    EXPECT_EQ(r->malformed_blocks, 0u);
+  }
 }
 
 TEST(EntryWriterTest, SkipsExpiredUnlessIncluded) {

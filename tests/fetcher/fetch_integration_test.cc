@@ -1,8 +1,10 @@
 // ct-fetch end to end: the real binary against tests/fetch_log_server serving
 // the first 512 entries of Geomys' Navigli 2025h2 through both read APIs,
 // signed with a test key; then `ct-worker map` counts what was written.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -174,9 +176,18 @@ class FetchIntegrationTest : public ::testing::Test {
     return blocks;
   }
 
+  // The one log state file (ROOT/state also holds ct-fetch.lock).
   std::string StateFile() {
-    std::vector<std::string> names = ListDir(root_ + "/state");
+    std::vector<std::string> names = StateFiles();
     return names.size() == 1 ? root_ + "/state/" + names[0] : "";
+  }
+
+  std::vector<std::string> StateFiles() {
+    std::vector<std::string> names;
+    for (const std::string& name : ListDir(root_ + "/state")) {
+      if (absl::EndsWith(name, ".json")) names.push_back(name);
+    }
+    return names;
   }
 
   TempDir tmp_;
@@ -353,7 +364,7 @@ TEST_F(FetchIntegrationTest, LogListFromAUrlFollowsBothApis) {
       << r.output;
   EXPECT_NE(r.output.find("Test tiled log: 0 certificates written"), std::string::npos) << r.output;
   EXPECT_EQ(CountBlocks(), 300u);
-  EXPECT_EQ(ListDir(root_ + "/state").size(), 1u);
+  EXPECT_EQ(StateFiles().size(), 1u);
 }
 
 TEST_F(FetchIntegrationTest, LongRunningFollowsGrowthUntilSigterm) {
@@ -440,6 +451,17 @@ TEST_F(FetchIntegrationTest, ShrinkingTreeIsAnErrorAndLeavesStateAlone) {
   EXPECT_NE(r.output.find("tree head shrank"), std::string::npos) << r.output;
   EXPECT_EQ(ctmr::testing::ReadFile(StateFile()), state);
   EXPECT_EQ(CountBlocks(), 512u);
+}
+
+TEST_F(FetchIntegrationTest, OneFetcherPerDataRoot) {
+  ASSERT_EQ(::mkdir(root_.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root_ + "/state").c_str(), 0755), 0);
+  const int fd = ::open((root_ + "/state/ct-fetch.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto r = FetchRfc6962();
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("another ct-fetch holds"), std::string::npos) << r.output;
 }
 
 TEST_F(FetchIntegrationTest, BadUsageExitsTwo) {
