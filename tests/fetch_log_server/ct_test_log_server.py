@@ -375,7 +375,8 @@ class Faults:
         self.schedule = ([429] * args.fail_429 + [500] * args.fail_500 +
                          ["drop"] * args.drop_connections + ["truncate"] * args.truncate_body +
                          ["truncate-json"] * args.fail_truncate_json +
-                         ["invalid-json"] * args.fail_invalid_json)
+                         ["invalid-json"] * args.fail_invalid_json +
+                         ["short-read"] * args.fail_short_read)
         self.kinds = sorted(set(self.schedule), key=str)
         self.fired = {}  # fault kind -> times injected
 
@@ -572,7 +573,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if start < 0 or end < start or start >= log.tree.size:
             return self._error(400, "bad start/end")
         end = min(end, log.tree.size - 1, start + args.max_entries - 1)
-        if args.short_reads and end > start:
+        if (args.short_reads or self.fault == "short-read") and end > start:
             end = start + (end - start + 1) // 2 - 1
         out = []
         for i in range(start, end + 1):
@@ -676,6 +677,8 @@ def parse_args(argv):
                    help="first N requests: a JSON body is cut in half (others are served)")
     p.add_argument("--fail-invalid-json", type=int, default=0, metavar="N",
                    help="first N requests: a JSON endpoint returns <html>")
+    p.add_argument("--fail-short-read", type=int, default=0, metavar="N",
+                   help="first N requests: get-entries returns half of what was asked")
     p.add_argument("--fault-rate", type=float, default=0.0,
                    help="instead of the first-N schedule, fault each request with this "
                         "probability, choosing among the kinds whose N > 0")
