@@ -1,0 +1,37 @@
+# ct-fetch against big and hostile logs (tests/fetcher/fetch_scale_harness.h).
+# Included from tests/fetcher/CMakeLists.txt. The tests run the real ct-fetch,
+# ct-gen, ct-worker and ct-coordinator binaries and the Python test log server.
+if(CT_BUILD_TESTS)
+  ct_cc_library(NAME ct_fetch_scale_harness SRCS fetch_scale_harness.cc
+    DEPS ct_fetch ct_test_support nlohmann_json::nlohmann_json absl::strings GTest::gtest)
+
+  # Hostile servers at the ct-fetch level, on a small generated log: every pass.
+  ct_cc_test(NAME fetch_hostile_test SRCS fetch_hostile_test.cc
+    DEPS ct_fetch_scale_harness ct_test_support
+    LABELS fetcher integration)
+  add_dependencies(fetch_hostile_test ct-fetch ct-gen)
+
+  # The 100,981-entry log, made once per ctest run by the FetchScale.MakeLog
+  # fixture; the tests that fetch it are labelled slow (the sanitizer pass,
+  # `ctest -LE slow`, skips them).
+  set(CT_BIG_LOG ${CMAKE_CURRENT_BINARY_DIR}/big-log)
+  add_test(NAME FetchScale.MakeLog
+    COMMAND /bin/bash ${PROJECT_SOURCE_DIR}/tests/fetch_log_server/make_big_log.sh
+            $<TARGET_FILE:ct-gen> ${CT_BIG_LOG})
+  set_tests_properties(FetchScale.MakeLog PROPERTIES
+    FIXTURES_SETUP fetch_big_log LABELS "slow;fetcher" TIMEOUT 300)
+  foreach(name fetch_scale_test fetch_crash_test)
+    add_executable(${name} ${name}.cc)
+    target_link_libraries(${name} PRIVATE ct_fetch_scale_harness ct_test_support
+      GTest::gtest GTest::gtest_main)
+    add_dependencies(${name} ct-fetch ct-gen ct-worker ct-coordinator)
+    gtest_discover_tests(${name}
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+      PROPERTIES ENVIRONMENT
+                   "CT_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CT_SOURCE_DIR=${PROJECT_SOURCE_DIR};CT_SCALE_LOG=${CT_BIG_LOG}"
+                 LABELS "slow;fetcher"
+                 FIXTURES_REQUIRED fetch_big_log
+                 TIMEOUT 400
+      DISCOVERY_TIMEOUT 60)
+  endforeach()
+endif()
