@@ -119,7 +119,7 @@ class FetchScaleTest : public ::testing::Test {
 TEST_F(FetchScaleTest, Rfc6962UnderFaultsLandsEveryEntry) {
   std::vector<std::string> kinds = TransportFaults();
   kinds.insert(kinds.end(), {"--fail-truncate-json", "--fail-invalid-json", "--fail-short-read"});
-  std::vector<std::string> flags = FaultFlags(kinds, 0.02, 11);
+  std::vector<std::string> flags = FaultFlags(kinds, 0.04, 11);
   // Pages of at most 200 entries: ct-fetch asks for 256 and must learn the cap.
   flags.insert(flags.end(), {"--max-entries", "200"});
   FetchUnderFaults(
@@ -136,7 +136,7 @@ TEST_F(FetchScaleTest, TiledUnderFaultsLandsEveryEntry) {
 // at the round (--parallel 4 × 256 entries) that holds it, having written
 // every entry before that round and none after, and exits 1.
 TEST_F(FetchScaleTest, TamperedLeafIsRefusedWithItsRound) {
-  const size_t tampered = X509EntryFrom(30011);
+  const size_t tampered = X509EntryFrom(20011);
   LogServer server(tmp_.path() + "/server.log");
   ASSERT_TRUE(server.Start({"--log-dir", log_.log_dir, "--sign-key", key_.pem_path, "--tamper-leaf",
                             std::to_string(tampered)}));
