@@ -105,9 +105,10 @@ int64_t StateNextIndex(const std::string& root);
 
 // `ct-worker map` over each date folder of ROOT, then `ct-coordinator reduce
 // --as-of kBigLogAsOf`: summary.json must say what the corpus's
-// known-answers.json says (totals, per issuer, per organization, issued per day,
-// no unparseable block).
-void ExpectReduceMatchesKnownAnswers(const std::string& root, const GeneratedLog& log);
+// known-answers.json says (totals, per issuer, per organization, issued per day)
+// and count `unparseable_blocks` blocks that are not certificates.
+void ExpectReduceMatchesKnownAnswers(const std::string& root, const GeneratedLog& log,
+                                     uint64_t unparseable_blocks = 0);
 
 }  // namespace ctmr::testing
 

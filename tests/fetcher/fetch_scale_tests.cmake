@@ -28,7 +28,8 @@ if(CT_BUILD_TESTS)
     fetch_scale_test:FetchScaleTest.TamperedLeafIsRefusedWithItsRound
     fetch_scale_test:FetchScaleTest.BadSignatureIsRefused
     fetch_crash_test:BothApis/FetchCrashTest.KilledTenTimesThenFinishedLandsEveryEntry/Rfc6962
-    fetch_crash_test:BothApis/FetchCrashTest.KilledTenTimesThenFinishedLandsEveryEntry/Tiled)
+    fetch_crash_test:BothApis/FetchCrashTest.KilledTenTimesThenFinishedLandsEveryEntry/Tiled
+    fetch_crash_test:FetchTornBlockTest.TornBlockIsNotLeftInTheData)
   foreach(name fetch_scale_test fetch_crash_test)
     add_executable(${name} ${name}.cc)
     target_link_libraries(${name} PRIVATE ct_fetch_scale_harness ct_test_support
