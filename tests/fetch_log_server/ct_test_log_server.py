@@ -373,20 +373,28 @@ class Faults:
         self.head_requests = 0  # get-sth and checkpoint requests seen
         self.rng = random.Random(args.seed)
         self.schedule = ([429] * args.fail_429 + [500] * args.fail_500 +
-                         ["drop"] * args.drop_connections + ["truncate"] * args.truncate_body)
+                         ["drop"] * args.drop_connections + ["truncate"] * args.truncate_body +
+                         ["truncate-json"] * args.fail_truncate_json +
+                         ["invalid-json"] * args.fail_invalid_json +
+                         ["short-read"] * args.fail_short_read)
         self.kinds = sorted(set(self.schedule), key=str)
+        self.fired = {}  # fault kind -> times injected
 
     def next_fault(self, path):
-        if not path.startswith(self.args.fault_path_prefix):
+        if not path.startswith(self.args.fault_path_prefix) or path.startswith("/_test/"):
             return None
         with self.lock:
             i = self.count
             self.count += 1
             if self.args.fault_rate > 0:
+                fault = None
                 if self.kinds and self.rng.random() < self.args.fault_rate:
-                    return self.rng.choice(self.kinds)
-                return None
-            return self.schedule[i] if i < len(self.schedule) else None
+                    fault = self.rng.choice(self.kinds)
+            else:
+                fault = self.schedule[i] if i < len(self.schedule) else None
+            if fault is not None:
+                self.fired[str(fault)] = self.fired.get(str(fault), 0) + 1
+            return fault
 
     def next_head_size(self, size):
         with self.lock:
@@ -452,9 +460,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _json(self, obj):
         body = json.dumps(obj).encode()
-        if self.server.args.invalid_json:
+        if self.server.args.invalid_json or self.fault == "invalid-json":
             body = b"<html>this is not JSON</html>"
-        elif self.server.args.truncate_json:
+        elif self.server.args.truncate_json or self.fault == "truncate-json":
             body = body[:len(body) // 2]
         self._send(200, body)
 
@@ -546,8 +554,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if tile is not None:
             return self._tile(*tile)
         if path == "/_test/stats":
-            return self._send(200, json.dumps({"requests": self.server.faults.count,
-                                               "head_requests": self.server.faults.head_requests}))
+            faults = self.server.faults
+            with faults.lock:
+                stats = {"requests": faults.count, "head_requests": faults.head_requests,
+                         "faults": dict(faults.fired)}
+            return self._send(200, json.dumps(stats))
         return self._error(404, "not found")
 
     def _get_sth(self):
@@ -562,7 +573,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if start < 0 or end < start or start >= log.tree.size:
             return self._error(400, "bad start/end")
         end = min(end, log.tree.size - 1, start + args.max_entries - 1)
-        if args.short_reads and end > start:
+        if (args.short_reads or self.fault == "short-read") and end > start:
             end = start + (end - start + 1) // 2 - 1
         out = []
         for i in range(start, end + 1):
@@ -662,6 +673,12 @@ def parse_args(argv):
     p.add_argument("--drop-connections", type=int, default=0, metavar="N")
     p.add_argument("--truncate-body", type=int, default=0, metavar="N",
                    help="first N requests: send half the body, then close")
+    p.add_argument("--fail-truncate-json", type=int, default=0, metavar="N",
+                   help="first N requests: a JSON body is cut in half (others are served)")
+    p.add_argument("--fail-invalid-json", type=int, default=0, metavar="N",
+                   help="first N requests: a JSON endpoint returns <html>")
+    p.add_argument("--fail-short-read", type=int, default=0, metavar="N",
+                   help="first N requests: get-entries returns half of what was asked")
     p.add_argument("--fault-rate", type=float, default=0.0,
                    help="instead of the first-N schedule, fault each request with this "
                         "probability, choosing among the kinds whose N > 0")
