@@ -4,11 +4,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -24,6 +26,8 @@ namespace ctmr {
 namespace {
 
 constexpr uint64_t kTileWidth = 256;
+// Fetches of a body that does not parse, before giving up (GetParsed()).
+constexpr int kParseAttempts = 4;
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -148,16 +152,58 @@ absl::StatusOr<std::string> LogFollower::GetTile(const std::string& kind, uint64
   return Get(path);
 }
 
+absl::Status LogFollower::GetParsed(const std::string& path,
+                                    const std::function<absl::Status(const std::string&)>& parse,
+                                    std::optional<absl::StatusOr<std::string>> first) {
+  std::chrono::milliseconds delay = options_.retry.initial_backoff;
+  absl::Status last;
+  for (int attempt = 0; attempt < kParseAttempts; ++attempt) {
+    absl::StatusOr<std::string> body = attempt == 0 && first ? std::move(*first) : Get(path);
+    // Transport errors and HTTP statuses were retried by the client already.
+    if (!body.ok()) return body.status();
+    last = parse(*body);
+    if (last.ok()) return last;
+    if (attempt + 1 == kParseAttempts) break;
+    if (options_.retry.sleep) {
+      options_.retry.sleep(delay);
+    } else {
+      std::this_thread::sleep_for(delay);
+    }
+    delay = std::min(delay * 2, options_.retry.max_backoff);
+  }
+  return last;
+}
+
 HashTileFetcher LogFollower::HashTiles() {
   return
       [this](int level, uint64_t tile, uint64_t width) -> absl::StatusOr<std::vector<std::string>> {
         bool full = false;
-        ASSIGN_OR_RETURN(std::string body, GetTile(absl::StrCat(level), tile, width, &full));
-        ASSIGN_OR_RETURN(std::vector<std::string> hashes,
-                         ParseHashTile(body, full ? kTileWidth : width));
+        absl::StatusOr<std::string> first = GetTile(absl::StrCat(level), tile, width, &full);
+        const std::string path = absl::StrCat("tile/", level, "/", TileIndexPath(tile),
+                                              full ? std::string() : absl::StrCat(".p/", width));
+        std::vector<std::string> hashes;
+        RETURN_IF_ERROR(GetParsed(
+            path,
+            [&](const std::string& body) -> absl::Status {
+              ASSIGN_OR_RETURN(hashes, ParseHashTile(body, full ? kTileWidth : width));
+              return absl::OkStatus();
+            },
+            std::move(first)));
         hashes.resize(width);
         return hashes;
       };
+}
+
+absl::StatusOr<std::vector<std::string>> LogFollower::GetConsistencyProof(uint64_t first,
+                                                                          uint64_t second) {
+  std::vector<std::string> proof;
+  RETURN_IF_ERROR(
+      GetParsed(absl::StrCat("ct/v1/get-sth-consistency?first=", first, "&second=", second),
+                [&](const std::string& body) -> absl::Status {
+                  ASSIGN_OR_RETURN(proof, ParseConsistencyProof(body));
+                  return absl::OkStatus();
+                }));
+  return proof;
 }
 
 absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTreeHead& head,
@@ -169,9 +215,7 @@ absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTree
   }
   std::vector<std::string> proof;
   if (target_.api == LogApi::kRfc6962) {
-    ASSIGN_OR_RETURN(std::string body, Get(absl::StrCat("ct/v1/get-sth-consistency?first=",
-                                                        range.size(), "&second=", head.tree_size)));
-    ASSIGN_OR_RETURN(proof, ParseConsistencyProof(body));
+    ASSIGN_OR_RETURN(proof, GetConsistencyProof(range.size(), head.tree_size));
   } else {
     absl::StatusOr<std::vector<std::string>> built =
         ConsistencyProofFromTiles(range.size(), head.tree_size, HashTiles());
@@ -191,14 +235,20 @@ absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTree
 
 absl::StatusOr<SignedTreeHead> LogFollower::FetchHead() {
   if (target_.api == LogApi::kRfc6962) {
-    ASSIGN_OR_RETURN(std::string body, Get("ct/v1/get-sth"));
-    ASSIGN_OR_RETURN(SignedTreeHead sth, ParseGetSthResponse(body));
+    SignedTreeHead sth;
+    RETURN_IF_ERROR(GetParsed("ct/v1/get-sth", [&](const std::string& body) -> absl::Status {
+      ASSIGN_OR_RETURN(sth, ParseGetSthResponse(body));
+      return absl::OkStatus();
+    }));
     absl::Status s = VerifySignedTreeHead(sth, target_.key);
     if (!s.ok()) return Annotate(s, "get-sth: signature does not verify with the log key");
     return sth;
   }
-  ASSIGN_OR_RETURN(std::string body, Get("checkpoint"));
-  ASSIGN_OR_RETURN(Checkpoint checkpoint, ParseCheckpoint(body));
+  Checkpoint checkpoint;
+  RETURN_IF_ERROR(GetParsed("checkpoint", [&](const std::string& body) -> absl::Status {
+    ASSIGN_OR_RETURN(checkpoint, ParseCheckpoint(body));
+    return absl::OkStatus();
+  }));
   absl::StatusOr<SignedTreeHead> sth = VerifyCheckpoint(checkpoint, target_.origin, target_.key);
   if (!sth.ok()) return Annotate(sth.status(), "checkpoint does not verify");
   return sth;
@@ -254,10 +304,8 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
   const SignedTreeHead old_head = state->tree_head;
   if (old_head.tree_size > 0 && head.tree_size > old_head.tree_size) {
     // The new head must extend the verified one, even where no entries are fetched.
-    ASSIGN_OR_RETURN(std::string body,
-                     Get(absl::StrCat("ct/v1/get-sth-consistency?first=", old_head.tree_size,
-                                      "&second=", head.tree_size)));
-    ASSIGN_OR_RETURN(std::vector<std::string> proof, ParseConsistencyProof(body));
+    ASSIGN_OR_RETURN(std::vector<std::string> proof,
+                     GetConsistencyProof(old_head.tree_size, head.tree_size));
     absl::Status s = VerifyConsistency(old_head.tree_size, head.tree_size,
                                        old_head.sha256_root_hash, head.sha256_root_hash, proof);
     if (!s.ok()) {
@@ -294,10 +342,15 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
     for (size_t i = 0; i < windows.size(); ++i) {
       const auto [start, end] = windows[i];
       const std::string what = absl::StrCat("get-entries [", start, ", ", end, ")");
-      if (!bodies[i].ok()) return Annotate(bodies[i].status(), what);
-      absl::StatusOr<std::vector<LogEntry>> entries =
-          ParseGetEntriesResponse(*bodies[i], end - start);
-      if (!entries.ok()) return Annotate(entries.status(), what);
+      absl::StatusOr<std::vector<LogEntry>> entries;
+      absl::Status got = GetParsed(
+          paths[i],
+          [&](const std::string& body) {
+            entries = ParseGetEntriesResponse(body, end - start);
+            return entries.status();
+          },
+          std::move(bodies[i]));
+      if (!got.ok()) return Annotate(got, what);
       if (entries->empty()) return absl::UnavailableError(absl::StrCat(what, " returned none"));
       // Logs cap pages (and some cut them at shard boundaries): ask for no
       // more than the largest short page from now on.
@@ -326,13 +379,24 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
 absl::StatusOr<std::vector<LogEntry>> LogFollower::ParseDataTileBody(
     absl::StatusOr<std::string> body, uint64_t tile, uint64_t width) {
   bool full = width == kTileWidth;
-  if (!full && absl::IsNotFound(body.status())) {
-    // The tile may have been completed since the checkpoint: use its prefix.
-    body = Get(absl::StrCat("tile/data/", TileIndexPath(tile)));
-    full = true;
+  std::string path = absl::StrCat("tile/data/", TileIndexPath(tile));
+  if (!full) {
+    if (absl::IsNotFound(body.status())) {
+      // The tile may have been completed since the checkpoint: use its prefix.
+      body = Get(path);
+      full = true;
+    } else {
+      absl::StrAppend(&path, ".p/", width);
+    }
   }
-  if (!body.ok()) return body.status();
-  ASSIGN_OR_RETURN(std::vector<LogEntry> entries, ParseDataTile(*body, full ? kTileWidth : width));
+  std::vector<LogEntry> entries;
+  RETURN_IF_ERROR(GetParsed(
+      path,
+      [&](const std::string& text) -> absl::Status {
+        ASSIGN_OR_RETURN(entries, ParseDataTile(text, full ? kTileWidth : width));
+        return absl::OkStatus();
+      },
+      std::move(body)));
   entries.resize(width);
   return entries;
 }

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,14 @@ class LogFollower {
 
  private:
   absl::StatusOr<std::string> Get(const std::string& path, HttpClient* client = nullptr);
+  // Gets `path` and hands the body to `parse`; a body that does not parse is
+  // fetched again, up to 4 times with backoff (logs behind proxies and load
+  // balancers sometimes answer 200 with a truncated or foreign body). `first`
+  // is a response already fetched, used for the first attempt.
+  absl::Status GetParsed(const std::string& path,
+                         const std::function<absl::Status(const std::string&)>& parse,
+                         std::optional<absl::StatusOr<std::string>> first = std::nullopt);
+  absl::StatusOr<std::vector<std::string>> GetConsistencyProof(uint64_t first, uint64_t second);
   // Gets every path, up to options_.parallel at once; one result per path.
   std::vector<absl::StatusOr<std::string>> GetAll(const std::vector<std::string>& paths);
   // A tile of `width` entries: the partial tile when width < 256, or the full

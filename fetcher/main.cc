@@ -52,6 +52,7 @@ struct Flags {
   bool include_expired = false;
   uint64_t batch = 256;
   int parallel = 4;
+  uint64_t sync_entries = 16384;
   double poll_seconds = 60;
   std::string metrics_listen;
   std::string metrics_token_file;
@@ -137,6 +138,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     options.data_dir = flags.data_dir;
     options.batch_size = flags.batch;
     options.parallel = flags.parallel;
+    options.sync_entries = flags.sync_entries;
     options.include_expired = flags.include_expired;
     options.should_stop = [] { return g_stop.load(); };
     const std::string name = t.name;
@@ -199,6 +201,10 @@ int Main(int argc, char** argv) {
   app.add_option("--parallel", flags.parallel,
                  "requests in flight per log (get-entries windows or tiles)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--sync-entries", flags.sync_entries,
+                 "fsync the files and save the state every N entries (and every 10 s): a crash "
+                 "re-appends at most that many")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
   app.add_option("--poll-seconds", flags.poll_seconds, "seconds between polls of a log")
       ->check(CLI::PositiveNumber);
   app.add_option("--metrics-listen", flags.metrics_listen,

@@ -25,7 +25,8 @@ namespace {
 
 constexpr int kKills = 10;
 // A round is --parallel 4 windows of --batch 256 entries (RFC 6962) or 4
-// tiles of 256 (tiled): what a kill can cost in re-appended entries.
+// tiles of 256 (tiled), and --sync-entries 1024 syncs (files fsync'd, state
+// saved) after every round: what a kill can cost in re-appended entries.
 constexpr int64_t kRoundEntries = 4 * 256;
 
 class FetchCrashTest : public ::testing::TestWithParam<Api> {};
@@ -42,7 +43,8 @@ TEST_P(FetchCrashTest, KilledTenTimesThenFinishedLandsEveryEntry) {
   ASSERT_TRUE(server.Start({"--log-dir", log.log_dir, "--sign-key", key.pem_path}));
   const std::string root = tmp.path() + "/root";
   const std::vector<std::string> argv =
-      FetchArgv(api, server.url(), root, key.spki_base64, {"--parallel", "4", "--batch", "256"});
+      FetchArgv(api, server.url(), root, key.spki_base64,
+                {"--parallel", "4", "--batch", "256", "--sync-entries", "1024"});
 
   // Each kill comes once the state has passed a random point of the log, plus
   // a random part of a round's duration (measured between the state's last

@@ -206,7 +206,11 @@ std::map<std::string, int> WrittenCertificates(const std::string& root, uint64_t
 }
 
 std::string StateFile(const std::string& root) {
-  const std::vector<std::string> names = ListDir(root + "/state");
+  // ROOT/state holds the log's state file and ct-fetch.lock.
+  std::vector<std::string> names;
+  for (const std::string& name : ListDir(root + "/state")) {
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) names.push_back(name);
+  }
   return names.size() == 1 ? root + "/state/" + names[0] : "";
 }
 
