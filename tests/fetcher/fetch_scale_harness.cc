@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/certificate_file_reader.h"
 #include "fetcher/codec.h"
@@ -155,6 +156,7 @@ ChildRun RunBounded(const std::vector<std::string>& argv, double deadline_second
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execv(args[0], args.data());
@@ -189,10 +191,10 @@ std::map<std::string, int> WrittenCertificates(const std::string& root, uint64_t
   uint64_t malformed = 0;
   for (const std::string& date : ListDir(root)) {
     if (!IsDateName(date)) continue;
-    for (const std::string& name : ListDir(root + "/" + date)) {
+    for (const std::string& name : ListDir(absl::StrCat(root, "/", date))) {
       if (!absl::EndsWith(name, ".pem")) continue;
       absl::StatusOr<FileReadResult> r = ReadCertificateFile(
-          root + "/" + date + "/" + name, 0, CertificateFileFormat::kPem,
+          absl::StrCat(root, "/", date, "/", name), 0, CertificateFileFormat::kPem,
           [&](std::string_view der) {
             ++digests[HexEncode(Sha256(absl::string_view(der.data(), der.size())))];
             return true;
@@ -226,7 +228,7 @@ void ExpectReduceMatchesKnownAnswers(const std::string& root, const GeneratedLog
                                      uint64_t unparseable_blocks) {
   std::vector<std::string> map = {BinaryPath("ct-worker"), "map"};
   for (const std::string& name : ListDir(root)) {
-    if (IsDateName(name)) map.push_back(root + "/" + name);
+    if (IsDateName(name)) map.push_back(absl::StrCat(root, "/", name));
   }
   CommandResult r = RunCommand(map);
   ASSERT_EQ(r.exit_code, 0) << r.output;
