@@ -54,6 +54,8 @@ struct Flags {
   int parallel = 4;
   uint64_t sync_entries = 16384;
   double poll_seconds = 60;
+  int stall_seconds = 30;
+  int retry_seconds = 600;
   std::string metrics_listen;
   std::string metrics_token_file;
 };
@@ -130,7 +132,9 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     std::fprintf(stderr, "ct-fetch: %s\n", std::string(metrics_server.status().message()).c_str());
     return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
   }
-  HttpClient http;
+  HttpClientOptions http_options;
+  http_options.low_speed_time = std::chrono::seconds(flags.stall_seconds);
+  HttpClient http(http_options);
   ProgressPrinter printer;
   std::vector<std::unique_ptr<LogFollower>> followers;
   for (LogTarget& t : targets) {
@@ -140,6 +144,10 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     options.parallel = flags.parallel;
     options.sync_entries = flags.sync_entries;
     options.include_expired = flags.include_expired;
+    options.http_options = http_options;
+    options.retry.max_total_time = std::chrono::seconds(flags.retry_seconds);
+    options.retry.max_backoff = std::min<std::chrono::milliseconds>(
+        options.retry.max_backoff, std::chrono::seconds(flags.retry_seconds));
     options.should_stop = [] { return g_stop.load(); };
     const std::string name = t.name;
     options.progress = [&printer, &metrics, name](const FetchProgress& p) {
@@ -148,7 +156,12 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     };
     options.retry.sleep = [&metrics](std::chrono::milliseconds delay) {
       metrics.OnRetry();
-      std::this_thread::sleep_for(delay);
+      // In slices, so that SIGTERM does not wait out a long backoff.
+      const auto until = std::chrono::steady_clock::now() + delay;
+      while (!g_stop && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+            std::chrono::milliseconds(100), until - std::chrono::steady_clock::now()));
+      }
     };
     followers.push_back(std::make_unique<LogFollower>(std::move(t), std::move(options), &http));
   }
@@ -205,6 +218,12 @@ int Main(int argc, char** argv) {
                  "fsync the files and save the state every N entries (and every 10 s): a crash "
                  "re-appends at most that many")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
+  app.add_option("--stall-seconds", flags.stall_seconds,
+                 "abandon a transfer that receives under 1 KiB/s for this long (default 30)")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--retry-seconds", flags.retry_seconds,
+                 "give up on a request after retrying it for this long (default 600)")
+      ->check(CLI::Range(0, 86400));
   app.add_option("--poll-seconds", flags.poll_seconds, "seconds between polls of a log")
       ->check(CLI::PositiveNumber);
   app.add_option("--metrics-listen", flags.metrics_listen,

@@ -183,5 +183,24 @@ TEST_F(FetchHostileTest, StallingBodyIsAbandoned) {
   }
 }
 
+TEST_F(FetchHostileTest, StallingServerEndsTheRunWithinTheConfiguredBounds) {
+  LogServer server(tmp_.path() + "/server.log", port_);
+  ASSERT_TRUE(server.Start({"--log-dir", log_.log_dir, "--sign-key", key_.pem_path,
+                            "--stall-after-bytes", "64", "--stall-seconds", "600"}));
+  // A stall is abandoned after --stall-seconds (libcurl measures over a few
+  // seconds more), and retries stop after --retry-seconds.
+  const ChildRun run =
+      RunBounded(FetchArgv(Api::kRfc6962, server.url(), Root(Api::kRfc6962), key_.spki_base64,
+                           {"--stall-seconds", "3", "--retry-seconds", "5"}),
+                 90);
+  std::cout << "exit " << run.exit_code << " after " << run.seconds << " s\n";
+  EXPECT_FALSE(run.timed_out) << run.output;
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_LT(run.seconds, 60) << run.output;
+  EXPECT_NE(run.output.find("get-sth"), std::string::npos) << run.output;
+  EXPECT_LT(run.max_rss_kib, kMaxRssKib);
+  ExpectUntouched(Api::kRfc6962);
+}
+
 }  // namespace
 }  // namespace ctmr::testing
