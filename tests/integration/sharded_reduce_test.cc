@@ -39,31 +39,15 @@ class ShardedReduceTest : public ::testing::Test {
   }
 
   void Reduce(const std::string& out, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {
-        BinaryPath("ct-coordinator"), "reduce", "--data-dir", root_, "--as-of", kAsOf, "--out",
-        tmp_.path() + "/" + out};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+    const std::vector<std::string> argv =
+        ctmr::testing::ReduceArgv(root_, kAsOf, tmp_.path() + "/" + out, extra);
     auto r = RunCommand(argv);
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
 
   void Run(const std::string& out, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {BinaryPath("ct-coordinator"),
-                                     "run",
-                                     "--data-dir",
-                                     root_,
-                                     "--as-of",
-                                     kAsOf,
-                                     "--once",
-                                     "--bind",
-                                     "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()),
-                                     "--heartbeat-ms",
-                                     "100",
-                                     "--local-workers",
-                                     "2",
-                                     "--out",
-                                     tmp_.path() + "/" + out};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+    const std::vector<std::string> argv =
+        ctmr::testing::RunOnceArgv(root_, kAsOf, tmp_.path() + "/" + out, extra);
     auto r = RunCommand(argv);
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }

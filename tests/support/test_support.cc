@@ -67,6 +67,36 @@ int WaitProcess(pid_t pid) {
   return WaitProcessUsage(pid, &usage);
 }
 
+std::vector<std::string> ReduceArgv(const std::string& root, const std::string& as_of,
+                                    const std::string& out, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {
+      BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", as_of, "--out", out};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+std::vector<std::string> RunOnceArgv(const std::string& root, const std::string& as_of,
+                                     const std::string& out,
+                                     const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {BinaryPath("ct-coordinator"),
+                                   "run",
+                                   "--data-dir",
+                                   root,
+                                   "--as-of",
+                                   as_of,
+                                   "--once",
+                                   "--bind",
+                                   "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()),
+                                   "--heartbeat-ms",
+                                   "100",
+                                   "--local-workers",
+                                   "2",
+                                   "--out",
+                                   out};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   char path[] = "/tmp/ctmr-output-XXXXXX";
   const int fd = ::mkstemp(path);

@@ -38,6 +38,16 @@ struct CommandResult {
 // Runs argv[0] (a path) with arguments, waits, and returns its exit code and output.
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
+// `ct-coordinator reduce --data-dir ROOT --as-of AS_OF --out OUT EXTRA...`.
+std::vector<std::string> ReduceArgv(const std::string& root, const std::string& as_of,
+                                    const std::string& out,
+                                    const std::vector<std::string>& extra = {});
+// `ct-coordinator run --once` on a free loopback port with 2 local workers and
+// 100 ms heartbeats, then EXTRA.
+std::vector<std::string> RunOnceArgv(const std::string& root, const std::string& as_of,
+                                     const std::string& out,
+                                     const std::vector<std::string>& extra = {});
+
 // Starts argv without waiting; stdout and stderr go to /dev/null.
 pid_t StartProcess(const std::vector<std::string>& argv);
 // Starts argv without waiting; stdout and stderr are appended to `log_path`.
