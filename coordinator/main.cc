@@ -17,30 +17,30 @@
 #include <string>
 #include <vector>
 
-#include "common/civil_date.h"
-#include "common/guarded_main.h"
-#include "common/memory_budget.h"
-#include "common/zmq_util.h"
-#include "coordinator/operator_commands.h"
-#include "coordinator/plan_command.h"
-#include "coordinator/reduce_command.h"
-#include "coordinator/report_command.h"
-#include "coordinator/run_command.h"
+#include "common/base/civil_date.h"
+#include "common/base/guarded_main.h"
+#include "common/base/memory_budget.h"
+#include "common/rpc/zmq_util.h"
+#include "coordinator/cli/operator_commands.h"
+#include "coordinator/cli/plan_command.h"
+#include "coordinator/cli/reduce_command.h"
+#include "coordinator/cli/report_command.h"
+#include "coordinator/service/coordinator.h"
 
 namespace {
 
-int Reduce(const ctmr::ReduceOptions& options) {
-  absl::StatusOr<ctmr::Report> report = ctmr::RunReduce(options);
+int Reduce(const ctmr::cli::ReduceOptions& options) {
+  absl::StatusOr<ctmr::report::Report> report = ctmr::cli::RunReduce(options);
   if (!report.ok()) {
     std::fprintf(stderr, "ct-coordinator: %s\n", std::string(report.status().message()).c_str());
     return 1;
   }
-  const ctmr::ActiveCounts& t = report->stats.totals;
+  const ctmr::reduce::ActiveCounts& t = report->stats.totals;
   std::printf(
       "as of %s: %llu active certificates, %llu FQDNs, %llu registered domains, %llu wildcards "
       "in %llu directories (%llu mapped now, %zu failed, %llu unparseable blocks)\n"
       "reports: %s\n",
-      ctmr::FormatDate(report->as_of).c_str(), static_cast<unsigned long long>(t.certs),
+      ctmr::base::FormatDate(report->as_of).c_str(), static_cast<unsigned long long>(t.certs),
       static_cast<unsigned long long>(t.fqdns), static_cast<unsigned long long>(t.regdomains),
       static_cast<unsigned long long>(t.wildcards),
       static_cast<unsigned long long>(report->stats.active_directories),
@@ -50,7 +50,7 @@ int Reduce(const ctmr::ReduceOptions& options) {
   return report->failed_directories.empty() ? 0 : 1;
 }
 
-int Print(const ctmr::OperatorOutput& output) {
+int Print(const ctmr::cli::OperatorOutput& output) {
   std::fputs(output.out.c_str(), stdout);
   std::fputs(output.err.c_str(), stderr);
   return output.exit_code;
@@ -66,7 +66,7 @@ int Main(int argc, char** argv) {
   CLI::App app{"ct-coordinator: map/reduce CT certificate directories into statistics"};
   app.require_subcommand(1);
 
-  ctmr::ReduceOptions options;
+  ctmr::cli::ReduceOptions options;
   std::string as_of;
   CLI::App* reduce =
       app.add_subcommand("reduce", "map what is stale (in process), reduce, write the reports");
@@ -86,7 +86,7 @@ int Main(int argc, char** argv) {
   reduce->add_option("--memory-limit", memory_limit, "bound on this process (default 1GiB)");
   reduce->add_flag("--unsharded", options.unsharded,
                    "reduce whole sets in memory, unbounded (the reference)");
-  ctmr::RunOptions run_options;
+  ctmr::service::RunOptions run_options;
   std::string run_as_of;
   CLI::App* run = app.add_subcommand(
       "run", "serve ct-worker processes: map what is stale, tree-reduce, write the reports");
@@ -129,10 +129,10 @@ int Main(int argc, char** argv) {
   run->add_option("--metrics-token-file", run_options.metrics_token_file,
                   "bearer token that scrapes must send (required beyond loopback)");
 
-  ctmr::ReportCommand report;
-  ctmr::AddReportCommand(app, &report);
+  ctmr::cli::ReportCommand report;
+  ctmr::cli::AddReportCommand(app, &report);
 
-  ctmr::PlanOptions plan_options;
+  ctmr::cli::PlanOptions plan_options;
   CLI::App* plan = app.add_subcommand(
       "plan", "write the directories that need mapping, for ct-worker map --plan FILE --index I");
   plan->add_option("--data-dir", plan_options.data_dir, "data root")->required();
@@ -146,7 +146,7 @@ int Main(int argc, char** argv) {
   keygen->add_option("--out", key_prefix, "path prefix of the two files")->required();
 
   // Operator commands: ask the running coordinator, else read ROOT/state/.
-  ctmr::OperatorOptions operator_options;
+  ctmr::cli::OperatorOptions operator_options;
   bool requeue_failed = false;
   std::vector<std::string> requeue_dirs;
   std::string drain_worker;
@@ -175,7 +175,7 @@ int Main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (!memory_limit.empty()) {
-    const absl::StatusOr<uint64_t> bytes = ctmr::ParseByteSize(memory_limit);
+    const absl::StatusOr<uint64_t> bytes = ctmr::base::ParseByteSize(memory_limit);
     if (!bytes.ok()) {
       std::fprintf(stderr, "ct-coordinator: --memory-limit: %s\n",
                    std::string(bytes.status().message()).c_str());
@@ -184,7 +184,7 @@ int Main(int argc, char** argv) {
     options.memory_limit = run_options.memory_limit = *bytes;
   }
   if (plan->parsed()) {
-    const absl::StatusOr<std::vector<std::string>> entries = ctmr::RunPlan(plan_options);
+    const absl::StatusOr<std::vector<std::string>> entries = ctmr::cli::RunPlan(plan_options);
     if (!entries.ok()) {
       std::fprintf(stderr, "ct-coordinator: %s\n", std::string(entries.status().message()).c_str());
       return 1;
@@ -193,7 +193,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (reduce->parsed()) {
-    const std::optional<int32_t> day = ctmr::ParseDate(as_of);
+    const std::optional<int32_t> day = ctmr::base::ParseDate(as_of);
     if (!day.has_value()) {
       std::fprintf(stderr, "ct-coordinator: --as-of %s is not a date (YYYY-MM-DD)\n",
                    as_of.c_str());
@@ -205,7 +205,7 @@ int Main(int argc, char** argv) {
   }
   if (run->parsed()) {
     if (!run_as_of.empty()) {
-      const std::optional<int32_t> day = ctmr::ParseDate(run_as_of);
+      const std::optional<int32_t> day = ctmr::base::ParseDate(run_as_of);
       if (!day.has_value()) {
         std::fprintf(stderr, "ct-coordinator: --as-of %s is not a date (YYYY-MM-DD)\n",
                      run_as_of.c_str());
@@ -213,26 +213,26 @@ int Main(int argc, char** argv) {
       }
       run_options.as_of = *day;
     }
-    const absl::Status usage = ctmr::PrepareRunOptions(run_options);
+    const absl::Status usage = ctmr::service::PrepareRunOptions(run_options);
     if (!usage.ok()) {
       std::fprintf(stderr, "ct-coordinator: %s\n", std::string(usage.message()).c_str());
       return 2;
     }
-    return ctmr::RunCoordinator(run_options);
+    return ctmr::service::RunCoordinator(run_options);
   }
-  if (report.command->parsed()) return ctmr::ReportMain(report);
-  if (status->parsed()) return Print(ctmr::StatusCommand(operator_options));
+  if (report.command->parsed()) return ctmr::cli::ReportMain(report);
+  if (status->parsed()) return Print(ctmr::cli::StatusCommand(operator_options));
   if (requeue->parsed()) {
     if (requeue_failed == !requeue_dirs.empty()) {
       std::fprintf(stderr, "ct-coordinator: requeue takes --failed or directory names\n");
       return 2;
     }
-    return Print(ctmr::RequeueCommand(operator_options, requeue_failed, requeue_dirs));
+    return Print(ctmr::cli::RequeueCommand(operator_options, requeue_failed, requeue_dirs));
   }
-  if (workers->parsed()) return Print(ctmr::WorkersCommand(operator_options));
-  if (drain->parsed()) return Print(ctmr::DrainCommand(operator_options, drain_worker));
+  if (workers->parsed()) return Print(ctmr::cli::WorkersCommand(operator_options));
+  if (drain->parsed()) return Print(ctmr::cli::DrainCommand(operator_options, drain_worker));
   if (keygen->parsed()) {
-    absl::StatusOr<ctmr::CurveKeyPair> pair = ctmr::GenerateKeyFiles(key_prefix);
+    absl::StatusOr<ctmr::rpc::CurveKeyPair> pair = ctmr::rpc::GenerateKeyFiles(key_prefix);
     if (!pair.ok()) {
       std::fprintf(stderr, "ct-coordinator: %s\n", std::string(pair.status().message()).c_str());
       return 1;
@@ -246,4 +246,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return ctmr::GuardedMain(argc, argv, Main); }
+int main(int argc, char** argv) { return ctmr::base::GuardedMain(argc, argv, Main); }

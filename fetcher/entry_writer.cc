@@ -11,18 +11,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/certificate_view.h"
-#include "common/civil_date.h"
-#include "common/der_certificate_parser.h"
-#include "common/file_util.h"
-#include "common/openssl_certificate_parser.h"
-#include "fetcher/codec.h"
+#include "common/base/civil_date.h"
+#include "common/base/file_util.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/der_certificate_parser.h"
+#include "common/x509/openssl_certificate_parser.h"
+#include "fetcher/verify/codec.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 absl::Status ErrnoError(int err, absl::string_view what, const std::string& path) {
-  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", ErrnoText(err)));
+  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", base::ErrnoText(err)));
 }
 
 absl::Status SyncDirectory(const std::string& dir) {
@@ -99,15 +99,15 @@ absl::Status CutTornTail(int fd, const std::string& path) {
 
 std::string FormatRfc3339Millis(uint64_t unix_millis) {
   const int64_t seconds = static_cast<int64_t>(unix_millis / 1000);
-  const int32_t day = DayOfUnixSeconds(seconds);
+  const int32_t day = base::DayOfUnixSeconds(seconds);
   const int64_t in_day = seconds - int64_t{day} * 86400;
-  return absl::StrFormat("%sT%02d:%02d:%02d.%03dZ", FormatDate(day), in_day / 3600,
+  return absl::StrFormat("%sT%02d:%02d:%02d.%03dZ", base::FormatDate(day), in_day / 3600,
                          in_day / 60 % 60, in_day % 60, static_cast<int>(unix_millis % 1000));
 }
 
 std::string FormatPemBlock(absl::string_view log_url, uint64_t timestamp_millis,
                            absl::string_view der) {
-  const std::string b64 = EncodeBase64(der);
+  const std::string b64 = verify::EncodeBase64(der);
   std::string out = absl::StrCat("-----BEGIN CERTIFICATE-----\nLog: ", log_url,
                                  "\nRecorded-at: ", FormatRfc3339Millis(timestamp_millis), "\n\n");
   for (size_t i = 0; i < b64.size(); i += 64) {
@@ -155,10 +155,10 @@ absl::StatusOr<int> EntryWriter::OpenForAppend(const std::string& dir, const std
 
 absl::StatusOr<bool> EntryWriter::Append(absl::string_view log_url, uint64_t timestamp_millis,
                                          absl::string_view der, absl::string_view issuer_id) {
-  CertificateView view;
+  x509::CertificateView view;
   const std::string_view der_view(der.data(), der.size());
-  if (!ParseCertificateDer(der_view, &view).ok() &&
-      !ParseCertificateWithOpenSsl(der_view, &view).ok()) {
+  if (!x509::ParseCertificateDer(der_view, &view).ok() &&
+      !x509::ParseCertificateWithOpenSsl(der_view, &view).ok()) {
     ++stats_.unparseable;
     return false;
   }
@@ -167,7 +167,7 @@ absl::StatusOr<bool> EntryWriter::Append(absl::string_view log_url, uint64_t tim
     return false;
   }
   const std::string dir =
-      absl::StrCat(data_dir_, "/", FormatDate(DayOfUnixSeconds(view.not_after)));
+      absl::StrCat(data_dir_, "/", base::FormatDate(base::DayOfUnixSeconds(view.not_after)));
   absl::StatusOr<int> fd = OpenForAppend(dir, absl::StrCat(issuer_id, ".pem"));
   if (!fd.ok()) return fd.status();
   absl::Status s = WriteAll(*fd, FormatPemBlock(log_url, timestamp_millis, der),
@@ -207,11 +207,11 @@ absl::Status EntryWriter::SaveIssuer(absl::string_view issuer_id, absl::string_v
     // Issuers carry no headers: strip the two header lines and the blank line.
     const std::string body =
         absl::StrCat("-----BEGIN CERTIFICATE-----\n", pem.substr(pem.find("\n\n") + 2));
-    s = WriteFileAtomically(path, std::string_view(body));
+    s = base::WriteFileAtomically(path, std::string_view(body));
     if (!s.ok()) return s;
   }
   saved_issuers_.insert(id);
   return absl::OkStatus();
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch

@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 // "2025-07-01T12:34:56.789Z" for milliseconds since the epoch.
 std::string FormatRfc3339Millis(uint64_t unix_millis);
@@ -79,6 +79,6 @@ class EntryWriter {
   EntryWriterStats stats_;
 };
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
 #endif  // CT_FETCHER_ENTRY_WRITER_H_

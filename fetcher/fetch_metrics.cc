@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 FetchMetrics::FetchMetrics(const std::vector<std::string>& log_names,
                            std::chrono::milliseconds poll_interval,
@@ -95,9 +95,9 @@ void FetchMetrics::OnCatchUp(const std::string& name, const absl::Status& status
 
 void FetchMetrics::OnRetry() { retries_->Increment(); }
 
-HealthStatus FetchMetrics::Health(std::chrono::steady_clock::time_point now) const {
+metrics::HealthStatus FetchMetrics::Health(std::chrono::steady_clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  HealthStatus status{true, ""};
+  metrics::HealthStatus status{true, ""};
   for (const auto& [name, log] : logs_) {
     const auto idle =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - log.last_progress);
@@ -112,4 +112,4 @@ HealthStatus FetchMetrics::Health(std::chrono::steady_clock::time_point now) con
   return status;
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch

@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "common/metrics_server.h"
+#include "common/metrics/metrics_server.h"
 #include "fetcher/log_follower.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 class FetchMetrics {
  public:
@@ -41,7 +41,7 @@ class FetchMetrics {
   void OnRetry();
 
   // The /healthz answer at `now`.
-  HealthStatus Health(std::chrono::steady_clock::time_point now) const;
+  metrics::HealthStatus Health(std::chrono::steady_clock::time_point now) const;
 
  private:
   struct PerLog {
@@ -66,6 +66,6 @@ class FetchMetrics {
   std::map<std::string, PerLog> logs_;
 };
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
 #endif  // CT_FETCHER_FETCH_METRICS_H_

@@ -9,12 +9,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/file_util.h"
-#include "common/status_macros.h"
-#include "fetcher/codec.h"
+#include "common/base/file_util.h"
+#include "common/base/status_macros.h"
 #include "fetcher/log_list.h"
+#include "fetcher/verify/codec.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 using json = nlohmann::json;
@@ -52,7 +52,7 @@ std::string StateFilePath(absl::string_view data_dir, absl::string_view stem) {
 absl::StatusOr<FetchState> LoadFetchState(const std::string& path, absl::string_view url) {
   FetchState state;
   state.url = std::string(url);
-  absl::StatusOr<std::string> text = ReadFileToString(path);
+  absl::StatusOr<std::string> text = base::ReadFileToString(path);
   if (absl::IsNotFound(text.status())) return state;
   if (!text.ok()) return text.status();
   json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -74,8 +74,8 @@ absl::StatusOr<FetchState> LoadFetchState(const std::string& path, absl::string_
   }
   auto root = head->find("root_hash");
   if (root == head->end() || !root->is_string()) return Corrupt(path, "no tree_head.root_hash");
-  absl::StatusOr<std::string> root_bytes = DecodeBase64Strict(root->get<std::string>());
-  if (!root_bytes.ok() || root_bytes->size() != kMerkleHashSize) {
+  absl::StatusOr<std::string> root_bytes = verify::DecodeBase64Strict(root->get<std::string>());
+  if (!root_bytes.ok() || root_bytes->size() != verify::kMerkleHashSize) {
     return Corrupt(path, "bad tree_head.root_hash");
   }
   state.tree_head.sha256_root_hash = *root_bytes;
@@ -84,7 +84,8 @@ absl::StatusOr<FetchState> LoadFetchState(const std::string& path, absl::string_
     if (!h.is_string()) return Corrupt(path, "compact_range holds a non-string");
     hashes.push_back(h.get<std::string>());
   }
-  absl::StatusOr<CompactRange> compact = CompactRange::FromBase64(state.next_index, hashes);
+  absl::StatusOr<verify::CompactRange> compact =
+      verify::CompactRange::FromBase64(state.next_index, hashes);
   if (!compact.ok()) return Corrupt(path, compact.status().message());
   state.range = *std::move(compact);
   if (state.next_index > state.tree_head.tree_size) {
@@ -97,17 +98,17 @@ absl::Status SaveFetchState(const std::string& path, const FetchState& state) {
   const std::string dir = path.substr(0, path.rfind('/'));
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::UnavailableError(
-        absl::StrCat("cannot create directory ", dir, ": ", ErrnoText(errno)));
+        absl::StrCat("cannot create directory ", dir, ": ", base::ErrnoText(errno)));
   }
   json j = {{"url", state.url},
             {"next_index", state.next_index},
             {"tree_head",
              {{"tree_size", state.tree_head.tree_size},
-              {"root_hash", EncodeBase64(state.tree_head.sha256_root_hash)},
+              {"root_hash", verify::EncodeBase64(state.tree_head.sha256_root_hash)},
               {"timestamp", state.tree_head.timestamp}}},
             {"compact_range", state.range.SerializeBase64()}};
   const std::string text = j.dump(1) + "\n";
-  return WriteFileAtomically(path, std::string_view(text));
+  return base::WriteFileAtomically(path, std::string_view(text));
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch

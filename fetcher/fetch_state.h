@@ -21,16 +21,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "fetcher/merkle.h"
-#include "fetcher/tree_head.h"
+#include "fetcher/verify/merkle.h"
+#include "fetcher/verify/tree_head.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 struct FetchState {
   std::string url;
   uint64_t next_index = 0;
-  SignedTreeHead tree_head;  // tree_size 0 until a head is verified
-  CompactRange range;        // range.size() == next_index
+  verify::SignedTreeHead tree_head;  // tree_size 0 until a head is verified
+  verify::CompactRange range;        // range.size() == next_index
 };
 
 // A file name for a log: its base64 log ID made file-safe (base64url), or, with
@@ -48,6 +48,6 @@ absl::StatusOr<FetchState> LoadFetchState(const std::string& path, absl::string_
 // Replaces the state file atomically and durably (creates ROOT/state/).
 absl::Status SaveFetchState(const std::string& path, const FetchState& state);
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
 #endif  // CT_FETCHER_FETCH_STATE_H_

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 void GlobalInitOnce() {
@@ -298,4 +298,4 @@ absl::StatusOr<HttpResponse> HttpClient::GetWithRetry(const std::string& url,
       absl::StrCat("giving up on ", url, " after ", attempt, " attempts: ", last.message()));
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch

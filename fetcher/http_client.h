@@ -34,7 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 inline constexpr char kDefaultUserAgent[] =
     "ct-mapreduce-ct-fetch/0.1 (+https://github.com/ct-mapreduce/ct-mapreduce)";
@@ -111,6 +111,6 @@ class HttpClient {
   std::mt19937_64 rng_;
 };
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
 #endif  // CT_FETCHER_HTTP_CLIENT_H_

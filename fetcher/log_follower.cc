@@ -17,12 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "common/status_macros.h"
-#include "fetcher/codec.h"
-#include "fetcher/merkle.h"
-#include "fetcher/tile_proof.h"
+#include "common/base/status_macros.h"
+#include "fetcher/verify/codec.h"
+#include "fetcher/verify/merkle.h"
+#include "fetcher/verify/tile_proof.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 constexpr uint64_t kTileWidth = 256;
@@ -38,7 +38,7 @@ absl::Status Annotate(const absl::Status& s, absl::string_view prefix) {
 }
 
 absl::StatusOr<std::vector<std::string>> ParseConsistencyProof(const std::string& body) {
-  RETURN_IF_ERROR(CheckJsonNesting(body, 4));
+  RETURN_IF_ERROR(verify::CheckJsonNesting(body, 4));
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   auto it = j.is_object() ? j.find("consistency") : j.end();
   if (!j.is_object() || it == j.end() || !it->is_array() || it->size() > 64) {
@@ -47,7 +47,7 @@ absl::StatusOr<std::vector<std::string>> ParseConsistencyProof(const std::string
   std::vector<std::string> proof;
   for (const auto& h : *it) {
     if (!h.is_string()) return absl::InvalidArgumentError("get-sth-consistency: non-string hash");
-    ASSIGN_OR_RETURN(std::string bytes, DecodeBase64Strict(h.get<std::string>()));
+    ASSIGN_OR_RETURN(std::string bytes, verify::DecodeBase64Strict(h.get<std::string>()));
     proof.push_back(std::move(bytes));
   }
   return proof;
@@ -58,8 +58,8 @@ absl::StatusOr<std::vector<std::string>> ParseConsistencyProof(const std::string
 // its poison extension, has that TBSCertificate. Precertificates of a
 // precertificate signing certificate (RFC 6962 §3.1: issuer and AKI rewritten)
 // are not checked.
-absl::Status CheckPrecertificate(const LogEntry& e) {
-  if (e.type != LogEntryType::kPrecert) return absl::OkStatus();
+absl::Status CheckPrecertificate(const verify::LogEntry& e) {
+  if (e.type != verify::LogEntryType::kPrecert) return absl::OkStatus();
   const unsigned char* p = reinterpret_cast<const unsigned char*>(e.certificate.data());
   std::unique_ptr<X509, decltype(&X509_free)> cert(
       d2i_X509(nullptr, &p, static_cast<long>(e.certificate.size())), X509_free);
@@ -174,7 +174,7 @@ absl::Status LogFollower::GetParsed(const std::string& path,
   return last;
 }
 
-HashTileFetcher LogFollower::HashTiles() {
+verify::HashTileFetcher LogFollower::HashTiles() {
   return
       [this](int level, uint64_t tile, uint64_t width) -> absl::StatusOr<std::vector<std::string>> {
         bool full = false;
@@ -185,7 +185,7 @@ HashTileFetcher LogFollower::HashTiles() {
         RETURN_IF_ERROR(GetParsed(
             path,
             [&](const std::string& body) -> absl::Status {
-              ASSIGN_OR_RETURN(hashes, ParseHashTile(body, full ? kTileWidth : width));
+              ASSIGN_OR_RETURN(hashes, verify::ParseHashTile(body, full ? kTileWidth : width));
               return absl::OkStatus();
             },
             std::move(first)));
@@ -206,8 +206,8 @@ absl::StatusOr<std::vector<std::string>> LogFollower::GetConsistencyProof(uint64
   return proof;
 }
 
-absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTreeHead& head,
-                                     const std::string& what) {
+absl::Status LogFollower::ProveRange(const verify::CompactRange& range,
+                                     const verify::SignedTreeHead& head, const std::string& what) {
   if (range.size() == head.tree_size) {
     if (range.Root() == head.sha256_root_hash) return absl::OkStatus();
     return absl::DataLossError(
@@ -218,14 +218,14 @@ absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTree
     ASSIGN_OR_RETURN(proof, GetConsistencyProof(range.size(), head.tree_size));
   } else {
     absl::StatusOr<std::vector<std::string>> built =
-        ConsistencyProofFromTiles(range.size(), head.tree_size, HashTiles());
+        verify::ConsistencyProofFromTiles(range.size(), head.tree_size, HashTiles());
     if (!built.ok()) {
       return Annotate(built.status(), absl::StrCat(what, ": hash tiles of the checkpoint"));
     }
     proof = *std::move(built);
   }
-  absl::Status s =
-      VerifyConsistency(range.size(), head.tree_size, range.Root(), head.sha256_root_hash, proof);
+  absl::Status s = verify::VerifyConsistency(range.size(), head.tree_size, range.Root(),
+                                             head.sha256_root_hash, proof);
   if (!s.ok()) {
     return Annotate(
         s, absl::StrCat(what, " are not in the signed tree head of size ", head.tree_size));
@@ -233,23 +233,24 @@ absl::Status LogFollower::ProveRange(const CompactRange& range, const SignedTree
   return absl::OkStatus();
 }
 
-absl::StatusOr<SignedTreeHead> LogFollower::FetchHead() {
+absl::StatusOr<verify::SignedTreeHead> LogFollower::FetchHead() {
   if (target_.api == LogApi::kRfc6962) {
-    SignedTreeHead sth;
+    verify::SignedTreeHead sth;
     RETURN_IF_ERROR(GetParsed("ct/v1/get-sth", [&](const std::string& body) -> absl::Status {
-      ASSIGN_OR_RETURN(sth, ParseGetSthResponse(body));
+      ASSIGN_OR_RETURN(sth, verify::ParseGetSthResponse(body));
       return absl::OkStatus();
     }));
-    absl::Status s = VerifySignedTreeHead(sth, target_.key);
+    absl::Status s = verify::VerifySignedTreeHead(sth, target_.key);
     if (!s.ok()) return Annotate(s, "get-sth: signature does not verify with the log key");
     return sth;
   }
-  Checkpoint checkpoint;
+  verify::Checkpoint checkpoint;
   RETURN_IF_ERROR(GetParsed("checkpoint", [&](const std::string& body) -> absl::Status {
-    ASSIGN_OR_RETURN(checkpoint, ParseCheckpoint(body));
+    ASSIGN_OR_RETURN(checkpoint, verify::ParseCheckpoint(body));
     return absl::OkStatus();
   }));
-  absl::StatusOr<SignedTreeHead> sth = VerifyCheckpoint(checkpoint, target_.origin, target_.key);
+  absl::StatusOr<verify::SignedTreeHead> sth =
+      verify::VerifyCheckpoint(checkpoint, target_.origin, target_.key);
   if (!sth.ok()) return Annotate(sth.status(), "checkpoint does not verify");
   return sth;
 }
@@ -269,8 +270,8 @@ absl::Status LogFollower::CatchUp() {
   start_ = NowSeconds();
   fetched_ = 0;
   ASSIGN_OR_RETURN(FetchState state, LoadFetchState(target_.state_path, target_.url));
-  ASSIGN_OR_RETURN(SignedTreeHead head, FetchHead());
-  const SignedTreeHead& verified = state.tree_head;
+  ASSIGN_OR_RETURN(verify::SignedTreeHead head, FetchHead());
+  const verify::SignedTreeHead& verified = state.tree_head;
   if (head.tree_size < verified.tree_size) {
     return absl::FailedPreconditionError(absl::StrCat("tree head shrank: the log now signs size ",
                                                       head.tree_size, " but size ",
@@ -300,14 +301,15 @@ absl::Status LogFollower::CatchUp() {
   return s;
 }
 
-absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead& head) {
-  const SignedTreeHead old_head = state->tree_head;
+absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const verify::SignedTreeHead& head) {
+  const verify::SignedTreeHead old_head = state->tree_head;
   if (old_head.tree_size > 0 && head.tree_size > old_head.tree_size) {
     // The new head must extend the verified one, even where no entries are fetched.
     ASSIGN_OR_RETURN(std::vector<std::string> proof,
                      GetConsistencyProof(old_head.tree_size, head.tree_size));
-    absl::Status s = VerifyConsistency(old_head.tree_size, head.tree_size,
-                                       old_head.sha256_root_hash, head.sha256_root_hash, proof);
+    absl::Status s =
+        verify::VerifyConsistency(old_head.tree_size, head.tree_size, old_head.sha256_root_hash,
+                                  head.sha256_root_hash, proof);
     if (!s.ok()) {
       return Annotate(
           s, absl::StrCat("signed head of size ", head.tree_size,
@@ -315,7 +317,7 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
     }
   }
   // Entries fetched ahead of a gap (a short read before them), by start index.
-  std::map<uint64_t, std::vector<LogEntry>> pending;
+  std::map<uint64_t, std::vector<verify::LogEntry>> pending;
   while (state->next_index < head.tree_size) {
     if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
     const uint64_t page =
@@ -342,11 +344,11 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
     for (size_t i = 0; i < windows.size(); ++i) {
       const auto [start, end] = windows[i];
       const std::string what = absl::StrCat("get-entries [", start, ", ", end, ")");
-      absl::StatusOr<std::vector<LogEntry>> entries;
+      absl::StatusOr<std::vector<verify::LogEntry>> entries;
       absl::Status got = GetParsed(
           paths[i],
           [&](const std::string& body) {
-            entries = ParseGetEntriesResponse(body, end - start);
+            entries = verify::ParseGetEntriesResponse(body, end - start);
             return entries.status();
           },
           std::move(bodies[i]));
@@ -357,12 +359,12 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
       if (entries->size() < end - start) page_cap_ = std::max(page_cap_, entries->size());
       pending[start] = *std::move(entries);
     }
-    std::vector<LogEntry> batch;
-    CompactRange range = state->range;
+    std::vector<verify::LogEntry> batch;
+    verify::CompactRange range = state->range;
     for (auto it = pending.find(range.size()); it != pending.end();
          it = pending.find(range.size())) {
-      for (LogEntry& e : it->second) {
-        RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
+      for (verify::LogEntry& e : it->second) {
+        RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
         batch.push_back(std::move(e));
       }
       pending.erase(it);
@@ -376,7 +378,7 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const SignedTreeHead
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<LogEntry>> LogFollower::ParseDataTileBody(
+absl::StatusOr<std::vector<verify::LogEntry>> LogFollower::ParseDataTileBody(
     absl::StatusOr<std::string> body, uint64_t tile, uint64_t width) {
   bool full = width == kTileWidth;
   std::string path = absl::StrCat("tile/data/", TileIndexPath(tile));
@@ -389,11 +391,11 @@ absl::StatusOr<std::vector<LogEntry>> LogFollower::ParseDataTileBody(
       absl::StrAppend(&path, ".p/", width);
     }
   }
-  std::vector<LogEntry> entries;
+  std::vector<verify::LogEntry> entries;
   RETURN_IF_ERROR(GetParsed(
       path,
       [&](const std::string& text) -> absl::Status {
-        ASSIGN_OR_RETURN(entries, ParseDataTile(text, full ? kTileWidth : width));
+        ASSIGN_OR_RETURN(entries, verify::ParseDataTile(text, full ? kTileWidth : width));
         return absl::OkStatus();
       },
       std::move(body)));
@@ -404,35 +406,35 @@ absl::StatusOr<std::vector<LogEntry>> LogFollower::ParseDataTileBody(
 absl::StatusOr<std::string> LogFollower::FetchIssuer(const std::string& fingerprint) {
   auto it = issuers_.find(fingerprint);
   if (it != issuers_.end()) return it->second;
-  ASSIGN_OR_RETURN(std::string der, Get(absl::StrCat("issuer/", HexEncode(fingerprint))));
-  if (Sha256(der) != fingerprint) {
-    return absl::DataLossError(absl::StrCat("issuer ", HexEncode(fingerprint), " of ", target_.name,
-                                            " does not have that SHA-256"));
+  ASSIGN_OR_RETURN(std::string der, Get(absl::StrCat("issuer/", verify::HexEncode(fingerprint))));
+  if (verify::Sha256(der) != fingerprint) {
+    return absl::DataLossError(absl::StrCat("issuer ", verify::HexEncode(fingerprint), " of ",
+                                            target_.name, " does not have that SHA-256"));
   }
   issuers_[fingerprint] = der;
   return der;
 }
 
-absl::Status LogFollower::CatchUpTiled(FetchState* state, const SignedTreeHead& head) {
+absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTreeHead& head) {
   const uint64_t n = head.tree_size;
-  const SignedTreeHead& old_head = state->tree_head;
+  const verify::SignedTreeHead& old_head = state->tree_head;
   if (old_head.tree_size > 0 && n > old_head.tree_size) {
     // The new checkpoint must extend the verified one (no split view), even
     // where no entries are fetched.
     absl::StatusOr<std::vector<std::string>> proof =
-        ConsistencyProofFromTiles(old_head.tree_size, n, HashTiles());
-    absl::Status s = proof.ok()
-                         ? VerifyConsistency(old_head.tree_size, n, old_head.sha256_root_hash,
-                                             head.sha256_root_hash, *proof)
-                         : proof.status();
+        verify::ConsistencyProofFromTiles(old_head.tree_size, n, HashTiles());
+    absl::Status s =
+        proof.ok() ? verify::VerifyConsistency(old_head.tree_size, n, old_head.sha256_root_hash,
+                                               head.sha256_root_hash, *proof)
+                   : proof.status();
     if (!s.ok()) {
       return Annotate(
           s, absl::StrCat("checkpoint of size ", n, " is not consistent with the verified size ",
                           old_head.tree_size));
     }
   }
-  CompactRange range = state->range;
-  std::vector<LogEntry> entries;
+  verify::CompactRange range = state->range;
+  std::vector<verify::LogEntry> entries;
   uint64_t tile = range.size() / kTileWidth;
   while (range.size() < n) {
     if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
@@ -447,22 +449,22 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const SignedTreeHead& 
     std::vector<absl::StatusOr<std::string>> bodies = GetAll(paths);
     for (size_t i = 0; i < tiles.size(); ++i) {
       const auto [index, width] = tiles[i];
-      absl::StatusOr<std::vector<LogEntry>> tile_entries =
+      absl::StatusOr<std::vector<verify::LogEntry>> tile_entries =
           ParseDataTileBody(std::move(bodies[i]), index, width);
       if (!tile_entries.ok()) {
         return Annotate(tile_entries.status(),
                         absl::StrCat("data tile ", index, " of ", target_.name));
       }
       for (uint64_t j = range.size() - index * kTileWidth; j < width; ++j) {
-        LogEntry& e = (*tile_entries)[j];
-        RETURN_IF_ERROR(range.Append(LeafHash(e.merkle_tree_leaf)));
+        verify::LogEntry& e = (*tile_entries)[j];
+        RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
         entries.push_back(std::move(e));
       }
     }
     RETURN_IF_ERROR(ProveRange(
         range, head,
         absl::StrCat("entries [", state->next_index, ", ", range.size(), ") of ", target_.name)));
-    for (LogEntry& e : entries) {
+    for (verify::LogEntry& e : entries) {
       if (e.chain_fingerprints.empty()) continue;
       absl::StatusOr<std::string> issuer = FetchIssuer(e.chain_fingerprints[0]);
       if (!issuer.ok()) return issuer.status();
@@ -474,15 +476,16 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const SignedTreeHead& 
   return absl::OkStatus();
 }
 
-absl::Status LogFollower::Commit(const std::vector<LogEntry>& entries, CompactRange range,
-                                 const SignedTreeHead& head, FetchState* state) {
+absl::Status LogFollower::Commit(const std::vector<verify::LogEntry>& entries,
+                                 verify::CompactRange range, const verify::SignedTreeHead& head,
+                                 FetchState* state) {
   for (size_t i = 0; i < entries.size(); ++i) {
     absl::Status s = CheckPrecertificate(entries[i]);
     if (!s.ok()) {
       return Annotate(s, absl::StrCat("entry ", state->next_index + i, " of ", target_.name));
     }
   }
-  for (const LogEntry& e : entries) {
+  for (const verify::LogEntry& e : entries) {
     absl::StatusOr<std::string> issuer_id = CachedIssuerId(e);
     if (!issuer_id.ok() || e.certificate.empty()) {
       return absl::DataLossError(absl::StrCat(
@@ -515,15 +518,15 @@ absl::Status LogFollower::Commit(const std::vector<LogEntry>& entries, CompactRa
 absl::StatusOr<std::string> LogFollower::CachedIssuerIdOf(const std::string& issuer_der) {
   auto it = issuer_ids_.find(issuer_der);
   if (it != issuer_ids_.end()) return it->second;
-  ASSIGN_OR_RETURN(std::string id, IssuerIdFromCertificate(issuer_der));
+  ASSIGN_OR_RETURN(std::string id, verify::IssuerIdFromCertificate(issuer_der));
   // A log has a few dozen issuers; a hostile one must not grow this.
   if (issuer_ids_.size() >= 4096) issuer_ids_.clear();
   issuer_ids_.emplace(issuer_der, id);
   return id;
 }
 
-absl::StatusOr<std::string> LogFollower::CachedIssuerId(const LogEntry& e) {
-  if (e.type == LogEntryType::kPrecert || e.chain.empty()) return IssuerId(e);
+absl::StatusOr<std::string> LogFollower::CachedIssuerId(const verify::LogEntry& e) {
+  if (e.type == verify::LogEntryType::kPrecert || e.chain.empty()) return verify::IssuerId(e);
   return CachedIssuerIdOf(e.chain.front());
 }
 
@@ -536,4 +539,4 @@ absl::Status LogFollower::Sync(const FetchState& state) {
   return absl::OkStatus();
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch

@@ -36,20 +36,20 @@
 #include "fetcher/entry_writer.h"
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
-#include "fetcher/log_entry.h"
 #include "fetcher/log_list.h"
-#include "fetcher/merkle.h"
-#include "fetcher/tile_proof.h"
-#include "fetcher/tree_head.h"
+#include "fetcher/verify/log_entry.h"
+#include "fetcher/verify/merkle.h"
+#include "fetcher/verify/tile_proof.h"
+#include "fetcher/verify/tree_head.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 struct LogTarget {
   LogApi api = LogApi::kRfc6962;
   std::string name;    // for messages: the description, else the URL
   std::string url;     // RFC 6962 base URL or tiled monitoring prefix
   std::string origin;  // tiled only
-  LogKey key;
+  verify::LogKey key;
   std::string state_path;
 };
 
@@ -110,24 +110,24 @@ class LogFollower {
   absl::StatusOr<std::string> GetTile(const std::string& kind, uint64_t tile, uint64_t width,
                                       bool* full);
   // Reads the log's hash tiles (tiled logs).
-  HashTileFetcher HashTiles();
+  verify::HashTileFetcher HashTiles();
   // The consistency proof from `range` to `head` (or equal roots at the head);
   // kDataLoss naming `what` if it does not hold.
-  absl::Status ProveRange(const CompactRange& range, const SignedTreeHead& head,
+  absl::Status ProveRange(const verify::CompactRange& range, const verify::SignedTreeHead& head,
                           const std::string& what);
-  absl::StatusOr<SignedTreeHead> FetchHead();
-  absl::Status CatchUpRfc6962(FetchState* state, const SignedTreeHead& head);
-  absl::Status CatchUpTiled(FetchState* state, const SignedTreeHead& head);
-  absl::StatusOr<std::vector<LogEntry>> ParseDataTileBody(absl::StatusOr<std::string> body,
-                                                          uint64_t tile, uint64_t width);
+  absl::StatusOr<verify::SignedTreeHead> FetchHead();
+  absl::Status CatchUpRfc6962(FetchState* state, const verify::SignedTreeHead& head);
+  absl::Status CatchUpTiled(FetchState* state, const verify::SignedTreeHead& head);
+  absl::StatusOr<std::vector<verify::LogEntry>> ParseDataTileBody(absl::StatusOr<std::string> body,
+                                                                  uint64_t tile, uint64_t width);
   absl::StatusOr<std::string> FetchIssuer(const std::string& fingerprint);
   // Writes `entries` (verified) and advances `state` to `range` under `head`;
   // syncs when due (see FollowerOptions::sync_entries).
-  absl::Status Commit(const std::vector<LogEntry>& entries, CompactRange range,
-                      const SignedTreeHead& head, FetchState* state);
+  absl::Status Commit(const std::vector<verify::LogEntry>& entries, verify::CompactRange range,
+                      const verify::SignedTreeHead& head, FetchState* state);
   // IssuerId() and IssuerIdFromCertificate() (log_entry.h), remembered per
   // issuer certificate: parsing it with OpenSSL for every entry dominated.
-  absl::StatusOr<std::string> CachedIssuerId(const LogEntry& e);
+  absl::StatusOr<std::string> CachedIssuerId(const verify::LogEntry& e);
   absl::StatusOr<std::string> CachedIssuerIdOf(const std::string& issuer_der);
   // fsyncs what was written and saves `state`, if anything is unsynced.
   absl::Status Sync(const FetchState& state);
@@ -151,6 +151,6 @@ class LogFollower {
 // C2SP tlog-tiles index path: 1234067 → "x001/x234/067".
 std::string TileIndexPath(uint64_t index);
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
 #endif  // CT_FETCHER_LOG_FOLLOWER_H_

@@ -8,9 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/civil_date.h"
+#include "common/base/civil_date.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 using json = nlohmann::json;
@@ -88,7 +88,7 @@ std::optional<int64_t> ParseRfc3339Seconds(absl::string_view text) {
   if (text.size() < 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
-  std::optional<int32_t> days = ParseDate(std::string_view(text.data(), 10));
+  std::optional<int32_t> days = base::ParseDate(std::string_view(text.data(), 10));
   int h, m, s;
   if (!days || !absl::SimpleAtoi(text.substr(11, 2), &h) ||
       !absl::SimpleAtoi(text.substr(14, 2), &m) || !absl::SimpleAtoi(text.substr(17, 2), &s) ||
@@ -170,4 +170,4 @@ absl::StatusOr<std::vector<LogInfo>> SelectLogs(const std::vector<LogInfo>& logs
   return out;
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch

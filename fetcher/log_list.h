@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 
 enum class LogApi { kRfc6962, kTiled };
 
@@ -60,6 +60,6 @@ std::string OriginFromUrl(absl::string_view url);
 // Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SS[.fff]Z" into seconds.
 std::optional<int64_t> ParseRfc3339Seconds(absl::string_view text);
 
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
 #endif  // CT_FETCHER_LOG_LIST_H_

@@ -22,18 +22,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/file_util.h"
-#include "common/guarded_main.h"
-#include "common/metrics_server.h"
-#include "fetcher/codec.h"
+#include "common/base/file_util.h"
+#include "common/base/guarded_main.h"
+#include "common/base/lock_file.h"
+#include "common/base/progress.h"
+#include "common/metrics/metrics_server.h"
 #include "fetcher/fetch_metrics.h"
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
 #include "fetcher/log_follower.h"
 #include "fetcher/log_list.h"
-#include "fetcher/tree_head.h"
+#include "fetcher/verify/codec.h"
+#include "fetcher/verify/tree_head.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 std::atomic<bool> g_stop{false};
@@ -73,11 +75,11 @@ absl::StatusOr<std::string> ReadLogList(const std::string& where) {
     if (!r.ok()) return r.status();
     return std::move(r->body);
   }
-  return ReadFileToString(where);
+  return base::ReadFileToString(where);
 }
 
 absl::StatusOr<LogTarget> MakeTarget(const LogInfo& log, const std::string& data_dir) {
-  absl::StatusOr<LogKey> key = LogKey::FromBase64(log.key_base64);
+  absl::StatusOr<verify::LogKey> key = verify::LogKey::FromBase64(log.key_base64);
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("log key of ", log.url, ": ", key.status().message()));
@@ -88,34 +90,31 @@ absl::StatusOr<LogTarget> MakeTarget(const LogInfo& log, const std::string& data
   t.url = log.url;
   t.origin = log.origin;
   t.key = *std::move(key);
-  t.state_path = StateFilePath(data_dir, StateFileStem(EncodeBase64(t.key.log_id()), t.url));
+  t.state_path =
+      StateFilePath(data_dir, StateFileStem(verify::EncodeBase64(t.key.log_id()), t.url));
   return t;
 }
 
+// One line per log on a terminal, rewritten as entries land; elsewhere a line
+// per log every 10 s and at the end of each catch-up.
 class ProgressPrinter {
  public:
-  ProgressPrinter() : tty_(::isatty(2) != 0) {}
-
   void Show(const std::string& name, const FetchProgress& p, bool final_line) {
     const double rate = p.seconds > 0 ? p.fetched / p.seconds : 0;
     const std::string line = absl::StrFormat("%s: %d / %d entries (%.0f entries/s)", name,
                                              p.next_index, p.tree_size, rate);
-    const auto now = std::chrono::steady_clock::now();
-    if (tty_) {
-      std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final_line ? "\n" : "");
-    } else if (final_line || now - last_ >= std::chrono::seconds(10)) {
-      std::fprintf(stderr, "%s\n", line.c_str());
-      last_ = now;
+    if (final_line && !progress_.tty()) {
+      progress_.Print(line);
+      return;
     }
+    progress_.Update(line);
+    if (final_line) progress_.Break();
   }
 
-  void Error(const std::string& message) {
-    std::fprintf(stderr, "%sct-fetch: %s\n", tty_ ? "\r\033[K" : "", message.c_str());
-  }
+  void Error(const std::string& message) { progress_.Print(absl::StrCat("ct-fetch: ", message)); }
 
  private:
-  bool tty_;
-  std::chrono::steady_clock::time_point last_{};
+  base::Progress progress_;
 };
 
 int Run(const Flags& flags, std::vector<LogTarget> targets) {
@@ -125,9 +124,10 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
   for (const LogTarget& t : targets) names.push_back(t.name);
   FetchMetrics metrics(names, std::chrono::milliseconds(
                                   static_cast<int64_t>(std::max(1.0, flags.poll_seconds * 1000))));
-  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics_server = StartMetricsServerFromFlags(
-      "ct-fetch", flags.metrics_listen, flags.metrics_token_file, metrics.registry(),
-      [&metrics] { return metrics.Health(std::chrono::steady_clock::now()); });
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+      metrics::StartMetricsServerFromFlags(
+          "ct-fetch", flags.metrics_listen, flags.metrics_token_file, metrics.registry(),
+          [&metrics] { return metrics.Health(std::chrono::steady_clock::now()); });
   if (!metrics_server.ok()) {
     std::fprintf(stderr, "ct-fetch: %s\n", std::string(metrics_server.status().message()).c_str());
     return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
@@ -290,24 +290,23 @@ int Main(int argc, char** argv) {
   }
   if (::access(flags.data_dir.c_str(), F_OK) != 0 && ::mkdir(flags.data_dir.c_str(), 0755) != 0) {
     std::fprintf(stderr, "ct-fetch: cannot create --data-dir %s: %s\n", flags.data_dir.c_str(),
-                 ErrnoText(errno).c_str());
+                 base::ErrnoText(errno).c_str());
     return 1;
   }
   // One ct-fetch per data root: it cuts torn blocks from files it appends to
   // (entry_writer.h), which only the one writer may do.
   const std::string state_dir = flags.data_dir + "/state";
   ::mkdir(state_dir.c_str(), 0755);
-  const std::string lock = state_dir + "/ct-fetch.lock";
-  const int lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    std::fprintf(stderr, "ct-fetch: another ct-fetch holds %s (or it cannot be opened)\n",
-                 lock.c_str());
+  absl::StatusOr<std::unique_ptr<base::LockFile>> lock =
+      base::LockFile::Acquire(state_dir + "/ct-fetch.lock", "another ct-fetch");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "ct-fetch: %s\n", std::string(lock.status().message()).c_str());
     return 1;
   }
   return Run(flags, std::move(targets));
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::fetch
 
-int main(int argc, char** argv) { return ctmr::GuardedMain(argc, argv, ctmr::Main); }
+int main(int argc, char** argv) { return ctmr::base::GuardedMain(argc, argv, ctmr::fetch::Main); }

@@ -13,33 +13,33 @@
 #include <thread>
 #include <vector>
 
-#include "common/guarded_main.h"
-#include "common/map_plan.h"
-#include "common/memory_budget.h"
-#include "common/metrics_server.h"
-#include "common/registered_domain.h"
-#include "common/task_metrics.h"
-#include "common/zmq_util.h"
-#include "worker/directory_mapper.h"
+#include "common/base/guarded_main.h"
+#include "common/base/memory_budget.h"
+#include "common/map/directory_mapper.h"
+#include "common/map/map_plan.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/task_metrics.h"
+#include "common/names/registered_domain.h"
+#include "common/rpc/zmq_util.h"
 #include "worker/task_runner.h"
 #include "worker/zmq_worker.h"
 
 namespace {
 
 int RunMap(const std::vector<std::string>& dirs, bool openssl_only) {
-  absl::StatusOr<std::unique_ptr<ctmr::PublicSuffixList>> suffixes =
-      ctmr::PublicSuffixList::LoadLatest();
+  absl::StatusOr<std::unique_ptr<ctmr::names::PublicSuffixList>> suffixes =
+      ctmr::names::PublicSuffixList::LoadLatest();
   if (!suffixes.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
     return 1;
   }
-  ctmr::DirectoryMapper mapper(suffixes->get(),
-                               openssl_only ? ctmr::CertificateDecoder::Mode::kOpenSslOnly
-                                            : ctmr::CertificateDecoder::Mode::kFastWithFallback);
+  ctmr::map::DirectoryMapper mapper(
+      suffixes->get(), openssl_only ? ctmr::x509::CertificateDecoder::Mode::kOpenSslOnly
+                                    : ctmr::x509::CertificateDecoder::Mode::kFastWithFallback);
   int exit_code = 0;
   for (const std::string& dir : dirs) {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<ctmr::MapStats> stats = mapper.Map(dir);
+    absl::StatusOr<ctmr::map::MapStats> stats = mapper.Map(dir);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!stats.ok()) {
@@ -70,22 +70,24 @@ struct ConnectFlags {
   std::string curve_secret_key;
   std::string metrics_listen;
   std::string metrics_token_file;
-  uint64_t memory_limit = ctmr::kDefaultMemoryLimit;
+  uint64_t memory_limit = ctmr::base::kDefaultMemoryLimit;
 };
 
 int RunConnected(const ConnectFlags& flags) {
-  ctmr::ZmqWorkerOptions options;
+  ctmr::worker::ZmqWorkerOptions options;
   options.endpoint = flags.endpoint;
   options.threads =
       flags.threads > 0 ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
-  options.worker_name = ctmr::DefaultWorkerName();
+  options.worker_name = ctmr::worker::DefaultWorkerName();
   options.heartbeat = std::chrono::milliseconds(flags.heartbeat_ms);
   options.liveness = flags.liveness;
   options.reconnect_min = std::chrono::milliseconds(flags.reconnect_ms);
   options.reconnect_max = std::max(options.reconnect_min, std::chrono::milliseconds(32000));
   if (!flags.curve_server_key.empty()) {
-    absl::StatusOr<ctmr::CurveKeyPair> server = ctmr::ReadKeyFile(flags.curve_server_key, true);
-    absl::StatusOr<ctmr::CurveKeyPair> client = ctmr::ReadKeyFile(flags.curve_secret_key, false);
+    absl::StatusOr<ctmr::rpc::CurveKeyPair> server =
+        ctmr::rpc::ReadKeyFile(flags.curve_server_key, true);
+    absl::StatusOr<ctmr::rpc::CurveKeyPair> client =
+        ctmr::rpc::ReadKeyFile(flags.curve_secret_key, false);
     for (const absl::Status& s : {server.status(), client.status()}) {
       if (!s.ok()) {
         std::fprintf(stderr, "ct-worker: %s\n", std::string(s.message()).c_str());
@@ -95,41 +97,43 @@ int RunConnected(const ConnectFlags& flags) {
     options.curve_server_key = server->public_key;
     options.curve_client = *client;
   }
-  absl::StatusOr<std::unique_ptr<ctmr::PublicSuffixList>> suffixes =
-      ctmr::PublicSuffixList::LoadLatest();
+  absl::StatusOr<std::unique_ptr<ctmr::names::PublicSuffixList>> suffixes =
+      ctmr::names::PublicSuffixList::LoadLatest();
   if (!suffixes.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
     return 1;
   }
   // The shard tasks' hash sets, whatever the number of threads, stay within
   // --memory-limit: the threads share one budget.
-  absl::StatusOr<std::unique_ptr<ctmr::MemoryBudget>> budget =
-      ctmr::MemoryBudget::ForProcess(flags.memory_limit);
+  absl::StatusOr<std::unique_ptr<ctmr::base::MemoryBudget>> budget =
+      ctmr::base::MemoryBudget::ForProcess(flags.memory_limit);
   if (!budget.ok()) {
     std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
                  std::string(budget.status().message()).c_str());
     return 2;
   }
   options.memory_budget = (*budget)->capacity();
-  const ctmr::PublicSuffixList* psl = suffixes->get();
+  const ctmr::names::PublicSuffixList* psl = suffixes->get();
   auto registry = std::make_shared<prometheus::Registry>();
-  ctmr::TaskMetrics metrics("worker", registry.get());
-  absl::StatusOr<std::unique_ptr<ctmr::MetricsServer>> metrics_server =
-      ctmr::StartMetricsServerFromFlags("ct-worker", flags.metrics_listen, flags.metrics_token_file,
-                                        registry);
+  ctmr::metrics::TaskMetrics metrics("worker", registry.get());
+  absl::StatusOr<std::unique_ptr<ctmr::metrics::MetricsServer>> metrics_server =
+      ctmr::metrics::StartMetricsServerFromFlags("ct-worker", flags.metrics_listen,
+                                                 flags.metrics_token_file, registry);
   if (!metrics_server.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(metrics_server.status().message()).c_str());
     return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
   }
-  ctmr::MemoryBudget* shared_budget = budget->get();
-  ctmr::ZmqWorker worker(options, [psl, shared_budget, &metrics](const ctmr::Envelope& task) {
-    ctmr::Result result = task.has_map_task()
-                              ? ctmr::RunMapTask(task.map_task(), psl)
-                              : ctmr::RunShardTask(task.shard_task(), shared_budget);
-    metrics.OnResult(ctmr::TaskMetrics::KindOf(task), result.ok() ? "ok" : "error", result);
-    return result;
-  });
-  ctmr::StopOnSignals(&worker);
+  ctmr::base::MemoryBudget* shared_budget = budget->get();
+  ctmr::worker::ZmqWorker worker(
+      options, [psl, shared_budget, &metrics](const ctmr::Envelope& task) {
+        ctmr::Result result = task.has_map_task()
+                                  ? ctmr::worker::RunMapTask(task.map_task(), psl)
+                                  : ctmr::worker::RunShardTask(task.shard_task(), shared_budget);
+        metrics.OnResult(ctmr::metrics::TaskMetrics::KindOf(task), result.ok() ? "ok" : "error",
+                         result);
+        return result;
+      });
+  ctmr::worker::StopOnSignals(&worker);
   const absl::Status status = worker.Run();
   if (!status.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(status.message()).c_str());
@@ -198,7 +202,7 @@ int Main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (!memory_limit.empty()) {
-    absl::StatusOr<uint64_t> bytes = ctmr::ParseByteSize(memory_limit);
+    absl::StatusOr<uint64_t> bytes = ctmr::base::ParseByteSize(memory_limit);
     if (!bytes.ok()) {
       std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
                    std::string(bytes.status().message()).c_str());
@@ -216,7 +220,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
     if (!plan.empty()) {
-      absl::StatusOr<std::string> dir = ctmr::MapPlanEntry(plan, index);
+      absl::StatusOr<std::string> dir = ctmr::map::MapPlanEntry(plan, index);
       if (!dir.ok()) {
         std::fprintf(stderr, "ct-worker: %s\n", std::string(dir.status().message()).c_str());
         return absl::IsOutOfRange(dir.status()) ? 2 : 1;
@@ -233,4 +237,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return ctmr::GuardedMain(argc, argv, Main); }
+int main(int argc, char** argv) { return ctmr::base::GuardedMain(argc, argv, Main); }

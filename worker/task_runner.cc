@@ -3,10 +3,10 @@
 #include <chrono>
 #include <string>
 
-#include "coordinator/shard_reducer.h"
-#include "worker/directory_mapper.h"
+#include "common/map/directory_mapper.h"
+#include "common/reduce/shard_reducer.h"
 
-namespace ctmr {
+namespace ctmr::worker {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -39,12 +39,12 @@ ErrorKind ErrorKindOf(const absl::Status& status) {
   }
 }
 
-Result RunMapTask(const MapTask& task, const PublicSuffixList* suffixes) {
+Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes) {
   const auto start = std::chrono::steady_clock::now();
   Result result;
   result.set_task_id(task.task_id());
-  DirectoryMapper mapper(suffixes);
-  absl::StatusOr<MapStats> stats = mapper.Map(task.directory());
+  map::DirectoryMapper mapper(suffixes);
+  absl::StatusOr<map::MapStats> stats = mapper.Map(task.directory());
   if (stats.ok()) {
     result.set_ok(true);
     MapResult* m = result.mutable_map();
@@ -60,12 +60,12 @@ Result RunMapTask(const MapTask& task, const PublicSuffixList* suffixes) {
   return result;
 }
 
-Result RunShardTask(const ShardTask& task, MemoryBudget* budget) {
+Result RunShardTask(const ShardTask& task, base::MemoryBudget* budget) {
   const auto start = std::chrono::steady_clock::now();
   Result result;
   result.set_task_id(task.task_id());
   uint64_t needed = 0;
-  absl::StatusOr<ShardCounts> counts = CountShard(task, budget, &needed);
+  absl::StatusOr<ShardCounts> counts = reduce::CountShard(task, budget, &needed);
   if (counts.ok()) {
     result.set_ok(true);
     *result.mutable_shard() = *std::move(counts);
@@ -77,4 +77,4 @@ Result RunShardTask(const ShardTask& task, MemoryBudget* budget) {
   return result;
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::worker

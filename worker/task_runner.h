@@ -13,11 +13,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/memory_budget.h"
-#include "common/registered_domain.h"
+#include "common/base/memory_budget.h"
+#include "common/names/registered_domain.h"
 #include "proto/coordination.pb.h"
 
-namespace ctmr {
+namespace ctmr::worker {
 
 // kUnavailable, kAborted, kDeadlineExceeded, kCancelled, kInternal and
 // kUnknown are TRANSIENT; kResourceExhausted is TOO_LARGE; every other error
@@ -26,11 +26,11 @@ namespace ctmr {
 ErrorKind ErrorKindOf(const absl::Status& status);
 
 // Maps task.directory(). `suffixes` must outlive the call.
-Result RunMapTask(const MapTask& task, const PublicSuffixList* suffixes);
+Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes);
 
 // Counts task's shard within `budget`, which the worker's task threads share.
-Result RunShardTask(const ShardTask& task, MemoryBudget* budget);
+Result RunShardTask(const ShardTask& task, base::MemoryBudget* budget);
 
-}  // namespace ctmr
+}  // namespace ctmr::worker
 
 #endif  // CT_WORKER_TASK_RUNNER_H_

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ctmr {
+namespace ctmr::worker {
 namespace {
 
 using std::chrono::milliseconds;
@@ -197,7 +197,7 @@ absl::Status ZmqWorker::Run() {
 
 absl::Status ZmqWorker::Connect() {
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  SetCommonOptions(*socket_);
+  rpc::SetCommonOptions(*socket_);
   // Reconnecting is ours alone (new routing id, Ready), never ZeroMQ's silent
   // one: a coordinator restarted on the same port then always gets a Ready,
   // and a socket that loses its peer goes quiet and is replaced.
@@ -234,7 +234,8 @@ void ZmqWorker::Disconnect() {
 
 bool ZmqWorker::Send(Envelope envelope) {
   if (socket_ == nullptr) return false;
-  return socket_->send(EncodeEnvelope(std::move(envelope)), zmq::send_flags::dontwait).has_value();
+  return socket_->send(rpc::EncodeEnvelope(std::move(envelope)), zmq::send_flags::dontwait)
+      .has_value();
 }
 
 void ZmqWorker::SendHeartbeat() {
@@ -280,10 +281,10 @@ void ZmqWorker::ReceiveAll() {
       LOG(WARNING) << "dropped a message of " << parts << " frames (expected one envelope)";
       continue;
     }
-    std::optional<Envelope> envelope = DecodeEnvelope(frame);
+    std::optional<Envelope> envelope = rpc::DecodeEnvelope(frame);
     if (!envelope.has_value()) {
       LOG(WARNING) << "dropped a frame of " << frame.size()
-                   << " bytes: not an envelope of protocol version " << kProtocolVersion;
+                   << " bytes: not an envelope of protocol version " << rpc::kProtocolVersion;
       continue;
     }
     if (envelope->has_ready() || envelope->has_result()) {
@@ -390,4 +391,4 @@ bool ZmqWorker::Done() const {
   return stopping_ && running_.empty() && (outbox_.empty() || socket_ == nullptr);
 }
 
-}  // namespace ctmr
+}  // namespace ctmr::worker

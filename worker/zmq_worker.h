@@ -40,10 +40,10 @@
 #include <zmq.hpp>
 
 #include "absl/status/status.h"
-#include "common/zmq_util.h"
+#include "common/rpc/zmq_util.h"
 #include "proto/coordination.pb.h"
 
-namespace ctmr {
+namespace ctmr::worker {
 
 struct ZmqWorkerOptions {
   std::string endpoint;  // e.g. "tcp://coordinator:5555"
@@ -56,7 +56,7 @@ struct ZmqWorkerOptions {
   uint64_t memory_budget = 0;  // announced in Ready: what shard tasks may hold at once
   // CURVE client keys (Z85); plain connection when unset.
   std::optional<std::string> curve_server_key;
-  std::optional<CurveKeyPair> curve_client;
+  std::optional<rpc::CurveKeyPair> curve_client;
 };
 
 // Runs one task (an Envelope holding a map_task or shard_task) and returns its
@@ -138,6 +138,6 @@ class ZmqWorker {
 // Installs SIGTERM and SIGINT handlers that call worker->RequestStop().
 void StopOnSignals(ZmqWorker* worker);
 
-}  // namespace ctmr
+}  // namespace ctmr::worker
 
 #endif  // CT_WORKER_ZMQ_WORKER_H_

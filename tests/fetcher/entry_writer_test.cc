@@ -11,26 +11,26 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/certificate_file_reader.h"
-#include "common/certificate_view.h"
-#include "common/civil_date.h"
-#include "common/der_certificate_parser.h"
-#include "common/file_util.h"
+#include "common/base/civil_date.h"
+#include "common/base/file_util.h"
+#include "common/x509/certificate_file_reader.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/der_certificate_parser.h"
 #include "tests/support/test_support.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 std::string Issuer() {
   const char* src = std::getenv("CT_SOURCE_DIR");
-  return ReadFileToString(std::string(src ? src : ".") +
-                          "/tests/data/certs/navigli2025h2-issuer-54588456f084df53.der")
+  return base::ReadFileToString(std::string(src ? src : ".") +
+                                "/tests/data/certs/navigli2025h2-issuer-54588456f084df53.der")
       .value_or("");
 }
 
 int64_t NotAfter(const std::string& der) {
-  CertificateView view;
-  EXPECT_TRUE(ParseCertificateDer(der, &view).ok());
+  x509::CertificateView view;
+  EXPECT_TRUE(x509::ParseCertificateDer(der, &view).ok());
   return view.not_after;
 }
 
@@ -67,15 +67,15 @@ TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
   ASSERT_TRUE(writer.Commit().ok());
   EXPECT_EQ(writer.stats().written, 3u);
 
-  const std::string path =
-      absl::StrCat(root.path(), "/", FormatDate(DayOfUnixSeconds(not_after)), "/ISSUER.pem");
+  const std::string path = absl::StrCat(
+      root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)), "/ISSUER.pem");
   std::vector<std::string> read;
   auto visit = [&](std::string_view block) {
     read.emplace_back(block);
     return true;
   };
-  absl::StatusOr<FileReadResult> r =
-      ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(visit));
+  absl::StatusOr<x509::FileReadResult> r =
+      x509::ReadCertificateFile(path, 0, x509::CertificateFileFormat::kPem, std::ref(visit));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->blocks, 3u);
   EXPECT_EQ(r->malformed_blocks, 0u);
@@ -87,7 +87,7 @@ TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
   ASSERT_TRUE(again.Append("u", 0, der, "ISSUER").ok());
   ASSERT_TRUE(again.Commit().ok());
   read.clear();
-  r = ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(visit));
+  r = x509::ReadCertificateFile(path, 0, x509::CertificateFileFormat::kPem, std::ref(visit));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(read.size(), 4u);
 }
@@ -96,7 +96,8 @@ TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
   ctmr::testing::TempDir root;
   const std::string der = Issuer();
   const int64_t not_after = NotAfter(der);
-  const std::string dir = absl::StrCat(root.path(), "/", FormatDate(DayOfUnixSeconds(not_after)));
+  const std::string dir =
+      absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)));
   const std::string path = dir + "/ISSUER.pem";
   const std::string block = FormatPemBlock("u", 0, der);
   std::filesystem::create_directories(dir);
@@ -109,8 +110,8 @@ TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
     ASSERT_TRUE(writer.Append("u", 0, der, "ISSUER").ok());
     ASSERT_TRUE(writer.Commit().ok());
     EXPECT_EQ(ctmr::testing::ReadFile(path).size(), (complete + 1) * block.size());
-    absl::StatusOr<FileReadResult> r = ReadCertificateFile(path, 0, CertificateFileFormat::kPem,
-                                                           [](std::string_view) { return true; });
+    absl::StatusOr<x509::FileReadResult> r = x509::ReadCertificateFile(
+        path, 0, x509::CertificateFileFormat::kPem, [](std::string_view) { return true; });
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->blocks, complete + 1);
     EXPECT_EQ(r->malformed_blocks, 0u);
@@ -151,9 +152,9 @@ TEST(EntryWriterTest, SavesIssuerOnce) {
   EntryWriter writer(root.path(), true, 0);
   ASSERT_TRUE(writer.SaveIssuer("ID", Issuer()).ok());
   ASSERT_TRUE(writer.SaveIssuer("ID", Issuer()).ok());
-  const std::string pem = ReadFileToString(root.path() + "/issuers/ID.pem").value_or("");
+  const std::string pem = base::ReadFileToString(root.path() + "/issuers/ID.pem").value_or("");
   EXPECT_EQ(pem.rfind("-----BEGIN CERTIFICATE-----\nMII", 0), 0u) << pem.substr(0, 80);
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::fetch

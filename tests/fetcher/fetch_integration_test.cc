@@ -15,9 +15,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/certificate_file_reader.h"
-#include "common/file_util.h"
-#include "fetcher/codec.h"
+#include "common/base/file_util.h"
+#include "common/x509/certificate_file_reader.h"
+#include "fetcher/verify/codec.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/test_support.h"
 
@@ -79,7 +79,7 @@ class FetchIntegrationTest : public ::testing::Test {
                           "-out", spki})
                   .exit_code,
               0);
-    key_b64_ = EncodeBase64(ReadFileToString(spki).value_or(""));
+    key_b64_ = verify::EncodeBase64(base::ReadFileToString(spki).value_or(""));
     root_ = tmp_.path() + "/root";
   }
 
@@ -168,8 +168,8 @@ class FetchIntegrationTest : public ::testing::Test {
     for (const std::string& name : ListDir(dir)) {
       if (!absl::EndsWith(name, ".pem")) continue;
       auto ok = [](std::string_view) { return true; };
-      absl::StatusOr<FileReadResult> r =
-          ReadCertificateFile(dir + "/" + name, 0, CertificateFileFormat::kPem, ok);
+      absl::StatusOr<x509::FileReadResult> r =
+          x509::ReadCertificateFile(dir + "/" + name, 0, x509::CertificateFileFormat::kPem, ok);
       EXPECT_TRUE(r.ok()) << r.status();
       if (r.ok()) blocks += r->blocks - r->malformed_blocks;
     }

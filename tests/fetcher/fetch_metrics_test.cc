@@ -8,7 +8,7 @@
 
 #include "prometheus/text_serializer.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 using std::chrono::milliseconds;
@@ -68,11 +68,11 @@ TEST(FetchMetricsTest, ALogWithoutNewEntriesForTwoPollIntervalsIsUnhealthy) {
   metrics.OnProgress("growing", Progress(10, 10, 10), start + milliseconds(2000));
   // A poll that found nothing new.
   metrics.OnProgress("stuck", Progress(5, 5, 0), start + milliseconds(2000));
-  const HealthStatus later = metrics.Health(start + milliseconds(2500));
+  const metrics::HealthStatus later = metrics.Health(start + milliseconds(2500));
   EXPECT_FALSE(later.healthy);
   EXPECT_NE(later.detail.find("stuck: no new entries"), std::string::npos) << later.detail;
   EXPECT_EQ(later.detail.find("growing"), std::string::npos) << later.detail;
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::fetch

@@ -16,8 +16,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/certificate_file_reader.h"
-#include "fetcher/codec.h"
+#include "common/x509/certificate_file_reader.h"
+#include "fetcher/verify/codec.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr::testing {
@@ -89,7 +89,7 @@ KeyPair MakeKeyPair(const std::string& dir, const std::string& name) {
                         "-out", spki})
                 .exit_code,
             0);
-  k.spki_base64 = EncodeBase64(ReadFile(spki));
+  k.spki_base64 = verify::EncodeBase64(ReadFile(spki));
   return k;
 }
 
@@ -193,10 +193,10 @@ std::map<std::string, int> WrittenCertificates(const std::string& root, uint64_t
     if (!IsDateName(date)) continue;
     for (const std::string& name : ListDir(absl::StrCat(root, "/", date))) {
       if (!absl::EndsWith(name, ".pem")) continue;
-      absl::StatusOr<FileReadResult> r = ReadCertificateFile(
-          absl::StrCat(root, "/", date, "/", name), 0, CertificateFileFormat::kPem,
+      absl::StatusOr<x509::FileReadResult> r = x509::ReadCertificateFile(
+          absl::StrCat(root, "/", date, "/", name), 0, x509::CertificateFileFormat::kPem,
           [&](std::string_view der) {
-            ++digests[HexEncode(Sha256(absl::string_view(der.data(), der.size())))];
+            ++digests[verify::HexEncode(verify::Sha256(absl::string_view(der.data(), der.size())))];
             return true;
           });
       EXPECT_TRUE(r.ok()) << r.status();

@@ -4,11 +4,11 @@
 
 #include <string>
 
-#include "common/file_util.h"
-#include "fetcher/merkle.h"
+#include "common/base/file_util.h"
+#include "fetcher/verify/merkle.h"
 #include "tests/support/test_support.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 using ::ctmr::testing::TempDir;
@@ -17,7 +17,7 @@ FetchState SomeState(uint64_t leaves) {
   FetchState state;
   state.url = "https://log.example/";
   for (uint64_t i = 0; i < leaves; ++i) {
-    EXPECT_TRUE(state.range.Append(LeafHash(std::to_string(i))).ok());
+    EXPECT_TRUE(state.range.Append(verify::LeafHash(std::to_string(i))).ok());
   }
   state.next_index = leaves;
   state.tree_head.tree_size = leaves + 10;
@@ -87,4 +87,4 @@ TEST(FetchStateTest, StemIsTheFileSafeLogIdOrTheUrl) {
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::fetch

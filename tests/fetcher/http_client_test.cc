@@ -20,7 +20,7 @@
 
 #include "gtest/gtest.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 using std::chrono::milliseconds;
@@ -361,4 +361,4 @@ TEST(HttpClientTest, StatusMapping) {
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::fetch

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "common/file_util.h"
+#include "common/base/file_util.h"
 
-namespace ctmr {
+namespace ctmr::fetch {
 namespace {
 
 constexpr int64_t kListDay = 1768867200;  // 2026-01-20T00:00:00Z
@@ -16,7 +16,7 @@ std::vector<LogInfo> RealList() {
   const char* src = std::getenv("CT_SOURCE_DIR");
   const std::string path =
       std::string(src ? src : ".") + "/tests/data/ct/loglist/chrome-log-list-v3-2026-01-20.json";
-  absl::StatusOr<std::string> text = ReadFileToString(path);
+  absl::StatusOr<std::string> text = base::ReadFileToString(path);
   EXPECT_TRUE(text.ok()) << text.status();
   absl::StatusOr<std::vector<LogInfo>> logs = ParseLogList(text.value_or(""));
   EXPECT_TRUE(logs.ok()) << logs.status();
@@ -102,4 +102,4 @@ TEST(LogListTest, ParsesRfc3339) {
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::fetch

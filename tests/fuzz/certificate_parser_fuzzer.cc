@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "common/certificate_view.h"
-#include "common/der_certificate_parser.h"
-#include "common/distinguished_name.h"
-#include "common/openssl_certificate_parser.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/der_certificate_parser.h"
+#include "common/x509/distinguished_name.h"
+#include "common/x509/openssl_certificate_parser.h"
 
 namespace {
 
@@ -22,13 +22,13 @@ void Disagree(const char* field) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static ctmr::CertificateView fast;
-  static ctmr::CertificateView slow;
+  static ctmr::x509::CertificateView fast;
+  static ctmr::x509::CertificateView slow;
   const std::string_view der(reinterpret_cast<const char*>(data), size);
   // Refusing is always allowed, so OpenSSL (slow: it decodes the public key)
   // is consulted only for inputs the fast reader accepts.
-  if (!ctmr::ParseCertificateDer(der, &fast).ok()) return 0;
-  if (!ctmr::ParseCertificateWithOpenSsl(der, &slow).ok()) {
+  if (!ctmr::x509::ParseCertificateDer(der, &fast).ok()) return 0;
+  if (!ctmr::x509::ParseCertificateWithOpenSsl(der, &slow).ok()) {
     Disagree("acceptance (OpenSSL refuses)");
   }
   if (fast.serial != slow.serial) Disagree("serial");
@@ -39,6 +39,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fast.common_names != slow.common_names) Disagree("commonNames");
   if (fast.is_precertificate != slow.is_precertificate) Disagree("precertificate flag");
   // The issuer the fast path accepted must also be readable as a name.
-  if (!ctmr::ParseDistinguishedName(fast.issuer).ok()) Disagree("issuer DN parse");
+  if (!ctmr::x509::ParseDistinguishedName(fast.issuer).ok()) Disagree("issuer DN parse");
   return 0;
 }

@@ -6,17 +6,17 @@
 #include <cstdlib>
 #include <string>
 
-#include "fetcher/tree_head.h"
+#include "fetcher/verify/tree_head.h"
 
 namespace {
 
-const ctmr::LogKey& WillowKey() {
-  static const ctmr::LogKey* key = [] {
-    absl::StatusOr<ctmr::LogKey> k = ctmr::LogKey::FromBase64(
+const ctmr::verify::LogKey& WillowKey() {
+  static const ctmr::verify::LogKey* key = [] {
+    absl::StatusOr<ctmr::verify::LogKey> k = ctmr::verify::LogKey::FromBase64(
         "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEbNmWXyYsF2pohGOAiNELea6UL4/XioI3w6ChE5Udlos0HUqM7KOH"
         "IP9qBuWCVs6VAdtDXrvanmxKq52Whh2+2w==");
     if (!k.ok()) std::abort();
-    return new ctmr::LogKey(*std::move(k));
+    return new ctmr::verify::LogKey(*std::move(k));
   }();
   return *key;
 }
@@ -25,14 +25,14 @@ const ctmr::LogKey& WillowKey() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<ctmr::Checkpoint> cp = ctmr::ParseCheckpoint(input);
+  absl::StatusOr<ctmr::verify::Checkpoint> cp = ctmr::verify::ParseCheckpoint(input);
   if (cp.ok()) {
-    (void)ctmr::VerifyCheckpoint(*cp, cp->origin, WillowKey());
-    absl::StatusOr<ctmr::SignedTreeHead> sth =
-        ctmr::VerifyCheckpoint(*cp, "willow.ct.letsencrypt.org/2025h1b", WillowKey());
+    (void)ctmr::verify::VerifyCheckpoint(*cp, cp->origin, WillowKey());
+    absl::StatusOr<ctmr::verify::SignedTreeHead> sth =
+        ctmr::verify::VerifyCheckpoint(*cp, "willow.ct.letsencrypt.org/2025h1b", WillowKey());
     // Only the one real signed head can verify.
     if (sth.ok() && sth->tree_size != 1237717073u) std::abort();
   }
-  (void)ctmr::ParseGetSthResponse(input);
+  (void)ctmr::verify::ParseGetSthResponse(input);
   return 0;
 }

@@ -4,11 +4,11 @@
 if(CT_FUZZ)
   set(CT_FETCH_FUZZ_FLAGS -fsanitize=fuzzer,address,undefined)
   # The library gets coverage feedback and the same sanitizers.
-  target_compile_options(ct_fetch_core PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  target_compile_options(ct_fetch_verify PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
 
   foreach(f fetcher_log_entry_fuzzer fetcher_checkpoint_fuzzer fetcher_get_entries_fuzzer)
     add_executable(${f} ${CMAKE_CURRENT_LIST_DIR}/${f}.cc)
-    target_link_libraries(${f} PRIVATE ct_fetch_core)
+    target_link_libraries(${f} PRIVATE ct_fetch_verify)
     target_compile_options(${f} PRIVATE ${CT_FETCH_FUZZ_FLAGS})
     target_link_options(${f} PRIVATE ${CT_FETCH_FUZZ_FLAGS})
     list(APPEND CT_FETCH_FUZZERS ${f})

@@ -4,16 +4,17 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "fetcher/log_entry.h"
-#include "fetcher/tree_head.h"
+#include "fetcher/verify/log_entry.h"
+#include "fetcher/verify/tree_head.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<std::vector<ctmr::LogEntry>> entries = ctmr::ParseGetEntriesResponse(input, 4);
+  absl::StatusOr<std::vector<ctmr::verify::LogEntry>> entries =
+      ctmr::verify::ParseGetEntriesResponse(input, 4);
   if (entries.ok()) {
     if (entries->size() > 4) std::abort();
-    for (const ctmr::LogEntry& e : *entries) (void)ctmr::IssuerId(e);
+    for (const ctmr::verify::LogEntry& e : *entries) (void)ctmr::verify::IssuerId(e);
   }
-  (void)ctmr::ParseGetSthResponse(input);
+  (void)ctmr::verify::ParseGetSthResponse(input);
   return 0;
 }

@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "common/base64.h"
-#include "common/certificate_view.h"
-#include "common/der_certificate_parser.h"
-#include "common/der_sequence_scanner.h"
-#include "common/openssl_certificate_parser.h"
-#include "common/pem_scanner.h"
+#include "common/x509/base64.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/der_certificate_parser.h"
+#include "common/x509/der_sequence_scanner.h"
+#include "common/x509/openssl_certificate_parser.h"
+#include "common/x509/pem_scanner.h"
 
 namespace {
 
@@ -38,8 +38,8 @@ void Fail(const char* what) {
 
 // Scans `buffer`, appending blocks to `out`; returns consumed().
 size_t Scan(std::string_view buffer, bool at_end, std::vector<Seen>* out) {
-  ctmr::PemScanner scanner(buffer, at_end);
-  ctmr::PemBlock block;
+  ctmr::x509::PemScanner scanner(buffer, at_end);
+  ctmr::x509::PemBlock block;
   while (scanner.Next(&block)) {
     out->push_back({std::string(block.label), std::string(block.body), block.malformed});
   }
@@ -48,9 +48,10 @@ size_t Scan(std::string_view buffer, bool at_end, std::vector<Seen>* out) {
 }
 
 void CheckCertificate(std::string_view der) {
-  static ctmr::CertificateView fast, slow;
-  if (!ctmr::ParseCertificateDer(der, &fast).ok()) return;
-  if (!ctmr::ParseCertificateWithOpenSsl(der, &slow).ok()) Fail("OpenSSL refuses what we accept");
+  static ctmr::x509::CertificateView fast, slow;
+  if (!ctmr::x509::ParseCertificateDer(der, &fast).ok()) return;
+  if (!ctmr::x509::ParseCertificateWithOpenSsl(der, &slow).ok())
+    Fail("OpenSSL refuses what we accept");
   if (fast.serial != slow.serial || fast.issuer != slow.issuer ||
       fast.not_before != slow.not_before || fast.not_after != slow.not_after ||
       fast.dns_names != slow.dns_names || fast.common_names != slow.common_names ||
@@ -78,13 +79,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string der;
   for (const Seen& b : whole) {
     der.clear();
-    if (!b.malformed && b.label == "CERTIFICATE" && ctmr::DecodeBase64(b.body, &der)) {
+    if (!b.malformed && b.label == "CERTIFICATE" && ctmr::x509::DecodeBase64(b.body, &der)) {
       CheckCertificate(der);
     }
   }
 
   // The same bytes as a .cer stream.
-  ctmr::DerSequenceScanner stream(input);
+  ctmr::x509::DerSequenceScanner stream(input);
   std::string_view element;
   bool malformed = false;
   while (stream.Next(&element, &malformed)) {

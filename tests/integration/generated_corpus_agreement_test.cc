@@ -3,9 +3,9 @@
 // same for the real certificates in tests/data).
 #include <string>
 
-#include "common/certificate_file_reader.h"
-#include "common/der_certificate_parser.h"
-#include "common/openssl_certificate_parser.h"
+#include "common/x509/certificate_file_reader.h"
+#include "common/x509/der_certificate_parser.h"
+#include "common/x509/openssl_certificate_parser.h"
 #include "gtest/gtest.h"
 #include "tests/support/certificate_expectations.h"
 #include "tests/support/test_support.h"
@@ -25,15 +25,15 @@ TEST(GeneratedCorpusAgreementTest, FastReaderAndOpenSslAgreeOnEveryCertificate) 
                          "--as-of", "2026-11-26", "--seed", "11", "--edge-cases"});
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   uint64_t compared = 0, refused_by_fast = 0, refused_by_both = 0;
-  CertificateView fast, slow;
+  x509::CertificateView fast, slow;
   for (const std::string& dir : ListDir(root)) {
     for (const std::string& name : ListDir(root + "/" + dir)) {
-      const std::optional<CertificateFileFormat> format = FormatOfFileName(name);
+      const std::optional<x509::CertificateFileFormat> format = x509::FormatOfFileName(name);
       if (!format.has_value()) continue;
-      auto read =
-          ReadCertificateFile(root + "/" + dir + "/" + name, 0, *format, [&](std::string_view der) {
-            const bool fast_ok = ParseCertificateDer(der, &fast).ok();
-            const bool slow_ok = ParseCertificateWithOpenSsl(der, &slow).ok();
+      auto read = x509::ReadCertificateFile(
+          root + "/" + dir + "/" + name, 0, *format, [&](std::string_view der) {
+            const bool fast_ok = x509::ParseCertificateDer(der, &fast).ok();
+            const bool slow_ok = x509::ParseCertificateWithOpenSsl(der, &slow).ok();
             if (fast_ok) {
               EXPECT_TRUE(slow_ok) << dir << "/" << name;
               ::ctmr::testing::ExpectSameFields(fast, slow);

@@ -3,12 +3,12 @@
 #ifndef CT_TESTS_SUPPORT_CERTIFICATE_EXPECTATIONS_H_
 #define CT_TESTS_SUPPORT_CERTIFICATE_EXPECTATIONS_H_
 
-#include "common/certificate_view.h"
+#include "common/x509/certificate_view.h"
 #include "gtest/gtest.h"
 
 namespace ctmr::testing {
 
-inline void ExpectSameFields(const CertificateView& a, const CertificateView& b) {
+inline void ExpectSameFields(const x509::CertificateView& a, const x509::CertificateView& b) {
   EXPECT_EQ(a.serial, b.serial);
   EXPECT_EQ(a.issuer, b.issuer);
   EXPECT_EQ(a.not_before, b.not_before);

@@ -6,12 +6,12 @@
 #include <memory>
 #include <string>
 
-#include "common/oracle_file.h"
-#include "coordinator/shard_reducer.h"
+#include "common/reduce/shard_reducer.h"
+#include "common/tally/oracle_file.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
-namespace ctmr {
+namespace ctmr::worker {
 namespace {
 
 using ::ctmr::testing::ReadFile;
@@ -24,7 +24,7 @@ std::string NavigliPem() { return ReadFile("tests/data/certs/navigli2025h2-tiles
 class TaskRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto list = PublicSuffixList::LoadLatest();
+    auto list = names::PublicSuffixList::LoadLatest();
     ASSERT_TRUE(list.ok()) << list.status();
     suffixes_ = std::move(*list);
   }
@@ -46,7 +46,7 @@ class TaskRunnerTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::unique_ptr<PublicSuffixList> suffixes_;
+  std::unique_ptr<names::PublicSuffixList> suffixes_;
 };
 
 TEST_F(TaskRunnerTest, MapTaskCountsAndCommits) {
@@ -105,34 +105,35 @@ class ShardTaskTest : public TaskRunnerTest {
     ASSERT_TRUE(Map(dir1_).ok());
     ASSERT_TRUE(Map(dir2_).ok());
     // Inputs are names in input_dir: here the directories' own oracle.out.
-    base_ = ReduceWithoutNames(tmp_.path(),
-                               {{"2025-08-01/oracle.out", true}, {"2025-08-02/oracle.out", true}});
+    base_ = reduce::ReduceWithoutNames(
+        tmp_.path(), {{"2025-08-01/oracle.out", true}, {"2025-08-02/oracle.out", true}});
     ASSERT_TRUE(base_.failed.empty());
   }
 
-  ShardTask Task(uint64_t id, const HashRange& range) {
-    ShardTask task = MakeShardTask(base_, tmp_.path(), range);
+  ShardTask Task(uint64_t id, const tally::HashRange& range) {
+    ShardTask task = reduce::MakeShardTask(base_, tmp_.path(), range);
     task.set_task_id(id);
     task.set_attempt(1);
     return task;
   }
 
   std::string dir1_, dir2_;
-  ReduceBase base_;
+  reduce::ReduceBase base_;
 };
 
 TEST_F(ShardTaskTest, ShardsAddUpToTheWholeSetReduce) {
-  TallyReducer whole;
-  ASSERT_TRUE(whole.Add(**LoadOracle(dir1_), true).ok());
-  ASSERT_TRUE(whole.Add(**LoadOracle(dir2_), true).ok());
-  const ReduceStats want = whole.Finish();
-  MemoryBudget budget(1 << 20);
+  reduce::TallyReducer whole;
+  ASSERT_TRUE(whole.Add(**tally::LoadOracle(dir1_), true).ok());
+  ASSERT_TRUE(whole.Add(**tally::LoadOracle(dir2_), true).ok());
+  const reduce::ReduceStats want = whole.Finish();
+  base::MemoryBudget budget(1 << 20);
   for (int i = 0; i < 3; ++i) {
-    const Result r = RunShardTask(Task(static_cast<uint64_t>(10 + i), ShardRange(i, 3)), &budget);
+    const Result r =
+        RunShardTask(Task(static_cast<uint64_t>(10 + i), tally::ShardRange(i, 3)), &budget);
     EXPECT_EQ(r.task_id(), static_cast<uint64_t>(10 + i));
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_GT(r.shard().reserved_bytes(), 0u);
-    ASSERT_TRUE(AddShardCounts(r.shard(), &base_.stats).ok());
+    ASSERT_TRUE(reduce::AddShardCounts(r.shard(), &base_.stats).ok());
   }
   EXPECT_EQ(base_.stats.totals.fqdns, want.totals.fqdns);
   EXPECT_EQ(base_.stats.totals.regdomains, want.totals.regdomains);
@@ -142,8 +143,8 @@ TEST_F(ShardTaskTest, ShardsAddUpToTheWholeSetReduce) {
 }
 
 TEST_F(ShardTaskTest, ShardLargerThanTheBudgetIsTooLarge) {
-  MemoryBudget budget(16);
-  const Result r = RunShardTask(Task(1, ShardRange(0, 1)), &budget);
+  base::MemoryBudget budget(16);
+  const Result r = RunShardTask(Task(1, tally::ShardRange(0, 1)), &budget);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.error_kind(), TOO_LARGE);
   EXPECT_NE(r.error().find("more than the memory budget of 16 bytes"), std::string::npos)
@@ -151,20 +152,20 @@ TEST_F(ShardTaskTest, ShardLargerThanTheBudgetIsTooLarge) {
 }
 
 TEST_F(ShardTaskTest, MissingOrCorruptInputAndBadRangeArePermanent) {
-  MemoryBudget budget(1 << 20);
-  ShardTask missing = Task(1, ShardRange(0, 1));
+  base::MemoryBudget budget(1 << 20);
+  ShardTask missing = Task(1, tally::ShardRange(0, 1));
   missing.add_inputs("2025-08-03/oracle.out");
   EXPECT_EQ(RunShardTask(missing, &budget).error_kind(), PERMANENT);
 
   WriteFile(dir2_ + "/oracle.out", "\xff\xff\xff garbage");
-  const Result corrupt = RunShardTask(Task(2, ShardRange(0, 1)), &budget);
+  const Result corrupt = RunShardTask(Task(2, tally::ShardRange(0, 1)), &budget);
   EXPECT_EQ(corrupt.error_kind(), PERMANENT);
   EXPECT_NE(corrupt.error().find("2025-08-02"), std::string::npos) << corrupt.error();
 
-  ShardTask bad = Task(3, ShardRange(0, 1));
+  ShardTask bad = Task(3, tally::ShardRange(0, 1));
   bad.set_first("short");
   EXPECT_EQ(RunShardTask(bad, &budget).error_kind(), PERMANENT);
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::worker

@@ -20,11 +20,11 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "common/zmq_util.h"
+#include "common/rpc/zmq_util.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
-namespace ctmr {
+namespace ctmr::worker {
 namespace {
 
 using ::ctmr::testing::BinaryPath;
@@ -45,7 +45,7 @@ struct Message {
 class FakeCoordinator {
  public:
   explicit FakeCoordinator(const std::string& bind = "tcp://127.0.0.1:*",
-                           const std::optional<CurveKeyPair>& server_keys = std::nullopt)
+                           const std::optional<rpc::CurveKeyPair>& server_keys = std::nullopt)
       : router_(context_, zmq::socket_type::router) {
     router_.set(zmq::sockopt::linger, 0);
     if (server_keys.has_value()) {
@@ -71,7 +71,7 @@ class FakeCoordinator {
       (void)router_.recv(peer);
       if (!peer.more()) continue;
       (void)router_.recv(payload);
-      std::optional<Envelope> envelope = DecodeEnvelope(payload);
+      std::optional<Envelope> envelope = rpc::DecodeEnvelope(payload);
       if (!envelope.has_value()) continue;
       Message m{peer.to_string(), *envelope};
       if (m.envelope.has_heartbeat()) {
@@ -113,7 +113,7 @@ class FakeCoordinator {
     Send(peer, e);
   }
   void Send(const std::string& peer, const Envelope& e) {
-    const zmq::message_t frame = EncodeEnvelope(e);
+    const zmq::message_t frame = rpc::EncodeEnvelope(e);
     SendRaw(peer, {std::string(static_cast<const char*>(frame.data()), frame.size())});
   }
   void SendRaw(const std::string& peer, const std::vector<std::string>& frames) {
@@ -213,7 +213,7 @@ TEST_F(WorkerProcessTest, MalformedFramesAreDropped) {
   coordinator.SendRaw(ready->peer, {""});
   coordinator.SendRaw(ready->peer, {"two", "frames"});
   Envelope wrong_version = MapTaskEnvelope(21, dir_);
-  wrong_version.set_protocol_version(kProtocolVersion + 1);
+  wrong_version.set_protocol_version(rpc::kProtocolVersion + 1);
   coordinator.SendRaw(ready->peer, {wrong_version.SerializeAsString()});
   Envelope unexpected;
   unexpected.mutable_cancel()->set_task_id(12345);  // not running: ignored
@@ -234,7 +234,7 @@ TEST_F(WorkerProcessTest, OversizedFrameDoesNotKillTheWorker) {
   Start(coordinator.endpoint());
   std::optional<Message> ready = coordinator.WaitForReady();
   ASSERT_TRUE(ready.has_value());
-  coordinator.SendRaw(ready->peer, {std::string(kMaxMessageBytes + 1000, 'x')});
+  coordinator.SendRaw(ready->peer, {std::string(rpc::kMaxMessageBytes + 1000, 'x')});
   // ZeroMQ drops the connection that carried it; the worker comes back (on
   // the transport's reconnect or its own) and still runs tasks.
   std::optional<Message> result;
@@ -320,9 +320,9 @@ TEST_F(WorkerProcessTest, ShutdownMessageExitsZero) {
 }
 
 TEST_F(WorkerProcessTest, CurveClient) {
-  absl::StatusOr<CurveKeyPair> server = GenerateKeyFiles(tmp_.path() + "/server");
+  absl::StatusOr<rpc::CurveKeyPair> server = rpc::GenerateKeyFiles(tmp_.path() + "/server");
   ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE(GenerateKeyFiles(tmp_.path() + "/worker").ok());
+  ASSERT_TRUE(rpc::GenerateKeyFiles(tmp_.path() + "/worker").ok());
   FakeCoordinator coordinator("tcp://127.0.0.1:*", *server);
   Start(coordinator.endpoint(), {"--curve-server-key", tmp_.path() + "/server.pub",
                                  "--curve-secret-key", tmp_.path() + "/worker.key"});
@@ -483,4 +483,4 @@ TEST_F(InProcessTest, StopWaitsForTheRunningTaskAndSendsItsResult) {
 }
 
 }  // namespace
-}  // namespace ctmr
+}  // namespace ctmr::worker

@@ -1,0 +1,157 @@
+#include "common/x509/certificate_file_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/file_util.h"
+#include "common/x509/base64.h"
+#include "common/x509/der_sequence_scanner.h"
+#include "common/x509/pem_scanner.h"
+
+namespace ctmr::x509 {
+namespace {
+
+class FileCloser {
+ public:
+  explicit FileCloser(int fd) : fd_(fd) {}
+  ~FileCloser() { ::close(fd_); }
+  FileCloser(const FileCloser&) = delete;
+  FileCloser& operator=(const FileCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
+bool IsCertificateLabel(std::string_view label) {
+  return label == "CERTIFICATE" || label == "X509 CERTIFICATE";
+}
+
+// Processes the complete blocks of `buffer`; returns the bytes consumed.
+size_t ScanPem(std::string_view buffer, bool at_end, std::string* der_scratch,
+               absl::FunctionRef<bool(std::string_view)> visit, FileReadResult* result) {
+  PemScanner scanner(buffer, at_end);
+  PemBlock block;
+  while (scanner.Next(&block)) {
+    ++result->blocks;
+    bool ok = !block.malformed && IsCertificateLabel(block.label);
+    if (ok) {
+      std::string_view der;
+      ok = DecodeBase64Reusing(block.body, der_scratch, &der) && visit(der);
+    }
+    if (!ok) ++result->malformed_blocks;
+  }
+  return scanner.consumed();
+}
+
+// Processes the complete certificates of `buffer`; returns the bytes consumed.
+// Sets `*lost_sync` when it met bytes that are not a DER SEQUENCE: the rest
+// of the file cannot be split into certificates any more.
+size_t ScanDer(std::string_view buffer, absl::FunctionRef<bool(std::string_view)> visit,
+               FileReadResult* result, bool* lost_sync) {
+  DerSequenceScanner scanner(buffer);
+  std::string_view der;
+  bool malformed = false;
+  while (scanner.Next(&der, &malformed)) {
+    ++result->blocks;
+    if (malformed) *lost_sync = true;
+    if (malformed || !visit(der)) ++result->malformed_blocks;
+  }
+  return scanner.consumed();
+}
+
+}  // namespace
+
+std::optional<CertificateFileFormat> FormatOfFileName(std::string_view name) {
+  if (name.size() <= 4) return std::nullopt;
+  const std::string_view extension = name.substr(name.size() - 4);
+  if (extension == ".pem") return CertificateFileFormat::kPem;
+  if (extension == ".cer") return CertificateFileFormat::kDer;
+  return std::nullopt;
+}
+
+std::string_view IssuerIdOfFileName(std::string_view name) {
+  const size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? name : name.substr(0, dot);
+}
+
+absl::StatusOr<FileReadResult> ReadCertificateFile(
+    const std::string& path, uint64_t offset, CertificateFileFormat format,
+    absl::FunctionRef<bool(std::string_view der)> visit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path, ": ", base::ErrnoText(errno)));
+  }
+  FileCloser closer(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot stat ", path, ": ", base::ErrnoText(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": not a regular file"));
+  }
+  // Bytes appended after this point are left for the next run: the snapshot
+  // keeps the result a pure function of the first `size` bytes.
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < offset) {
+    return absl::DataLossError(absl::StrCat(path, " is ", size, " bytes, shorter than the ", offset,
+                                            " already mapped; remove oracle.out to re-map"));
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+  FileReadResult result;
+  // One uninitialized buffer: a chunk plus the unfinished block carried over
+  // from the previous chunk (at most one block, bounded by the scanners).
+  const size_t capacity =
+      kReadChunkBytes + 2 * std::max(kMaxPemBlockBytes, kMaxDerCertificateBytes);
+  std::unique_ptr<char[]> buffer(new char[capacity]);
+  size_t carried = 0;
+  std::string der_scratch;
+  uint64_t buffer_offset = offset;  // file offset of buffer[0]
+  uint64_t read_offset = offset;    // next byte to read
+  while (true) {
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(std::min(kReadChunkBytes, capacity - carried), size - read_offset));
+    size_t got = 0;
+    while (got < want) {
+      const ssize_t n = ::pread(fd, buffer.get() + carried + got, want - got,
+                                static_cast<off_t>(read_offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return absl::UnavailableError(
+            absl::StrCat("cannot read ", path, ": ", base::ErrnoText(errno)));
+      }
+      if (n == 0) break;  // truncated under us: treat what we have as the end
+      got += static_cast<size_t>(n);
+    }
+    read_offset += got;
+    const std::string_view data(buffer.get(), carried + got);
+    const bool at_end = read_offset >= size || got < want;
+    bool lost_sync = false;
+    const size_t consumed = format == CertificateFileFormat::kPem
+                                ? ScanPem(data, at_end, &der_scratch, visit, &result)
+                                : ScanDer(data, visit, &result, &lost_sync);
+    if (lost_sync) {
+      buffer_offset = read_offset = size;  // counted once, as one malformed block
+      break;
+    }
+    carried = data.size() - consumed;
+    std::memmove(buffer.get(), buffer.get() + consumed, carried);
+    buffer_offset += consumed;
+    if (at_end) break;
+  }
+  result.end_offset = buffer_offset;
+  return result;
+}
+
+}  // namespace ctmr::x509

@@ -1,0 +1,446 @@
+// A strict single-pass DER walker for the CertificateView fields.
+//
+// Every rule here exists so that an OK result implies OpenSSL 3's d2i_X509 and
+// the accessors in openssl_certificate_parser.cc read the same certificate the
+// same way. Where OpenSSL is lenient (BER lengths, constructed strings,
+// trailing bytes inside an extension, duplicate extensions) we refuse instead
+// of imitating the leniency: the caller then asks OpenSSL itself.
+//
+// Internally the walkers return a `const char*` reason (nullptr = fine) so
+// that the common path builds no absl::Status until it has to.
+#include "common/x509/der_certificate_parser.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "common/base/civil_date.h"
+#include "common/x509/utf8.h"
+
+namespace ctmr::x509 {
+namespace {
+
+using Error = const char*;  // nullptr means success
+
+constexpr uint8_t kTagBoolean = 0x01;
+constexpr uint8_t kTagInteger = 0x02;
+constexpr uint8_t kTagBitString = 0x03;
+constexpr uint8_t kTagOctetString = 0x04;
+constexpr uint8_t kTagNull = 0x05;
+constexpr uint8_t kTagOid = 0x06;
+constexpr uint8_t kTagUtf8String = 0x0c;
+constexpr uint8_t kTagNumericString = 0x12;
+constexpr uint8_t kTagPrintableString = 0x13;
+constexpr uint8_t kTagTeletexString = 0x14;
+constexpr uint8_t kTagIa5String = 0x16;
+constexpr uint8_t kTagUtcTime = 0x17;
+constexpr uint8_t kTagGeneralizedTime = 0x18;
+constexpr uint8_t kTagUniversalString = 0x1c;
+constexpr uint8_t kTagBmpString = 0x1e;
+constexpr uint8_t kTagSequence = 0x30;
+constexpr uint8_t kTagSet = 0x31;
+
+// OpenSSL's X509_NAME decoder caps a Name at this many bytes (X509_NAME_MAX).
+constexpr size_t kMaxNameBytes = 1024 * 1024;
+// Beyond this many extensions we stop checking for duplicates and refuse.
+constexpr int kMaxExtensions = 64;
+
+constexpr std::string_view kOidCommonName("\x55\x04\x03", 3);
+constexpr std::string_view kOidSubjectAltName("\x55\x1d\x11", 3);
+constexpr std::string_view kOidCtPoison("\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x03", 10);
+
+// Reads DER TLVs from a byte range: one-byte tags, definite minimal lengths.
+class Reader {
+ public:
+  explicit Reader(std::string_view in)
+      : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
+
+  bool empty() const { return p_ == end_; }
+  // The next tag, or 0 (never valid here) at the end.
+  uint8_t PeekTag() const { return p_ == end_ ? 0 : *p_; }
+
+  // Reads one TLV of any tag. `whole` (optional) receives header + content.
+  bool Next(uint8_t* tag, std::string_view* content, std::string_view* whole = nullptr) {
+    const uint8_t* start = p_;
+    size_t left = static_cast<size_t>(end_ - p_);
+    if (left < 2) return false;
+    const uint8_t t = p_[0];
+    // Tag 0 is end-of-contents (BER); 0x1f escapes to multi-byte tags.
+    if (t == 0 || (t & 0x1f) == 0x1f) return false;
+    size_t len = p_[1];
+    size_t header = 2;
+    if (len >= 0x80) {
+      const size_t n = len & 0x7f;
+      // 0x80 is indefinite length; more than 4 length octets is absurd here.
+      if (n == 0 || n > 4 || left < 2 + n) return false;
+      len = 0;
+      for (size_t i = 0; i < n; ++i) len = (len << 8) | p_[2 + i];
+      // Minimal: long form only from 128, and no leading zero octet.
+      if (len < 0x80 || p_[2] == 0) return false;
+      header += n;
+    }
+    if (len > left - header) return false;
+    *tag = t;
+    *content = std::string_view(reinterpret_cast<const char*>(p_ + header), len);
+    p_ += header + len;
+    if (whole != nullptr) {
+      *whole = std::string_view(reinterpret_cast<const char*>(start), header + len);
+    }
+    return true;
+  }
+
+  bool Expect(uint8_t want, std::string_view* content, std::string_view* whole = nullptr) {
+    if (PeekTag() != want) return false;
+    uint8_t tag;
+    return Next(&tag, content, whole);
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+inline const uint8_t* Bytes(std::string_view s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
+
+// OIDs are a handful of bytes: an inline loop beats a call to memcmp.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// The rules of OpenSSL's c2i_ASN1_OBJECT: non-empty, last octet ends a
+// subidentifier, no subidentifier starts with a 0x80 padding octet.
+inline bool ValidOid(std::string_view oid) {
+  const uint8_t* p = Bytes(oid);
+  const size_t n = oid.size();
+  if (n == 0 || (p[n - 1] & 0x80)) return false;
+  // Branch-free: a 0x80 octet that starts a subidentifier marks padding.
+  unsigned bad = p[0] == 0x80;
+  for (size_t i = 1; i < n; ++i) bad |= (p[i] == 0x80) & !(p[i - 1] & 0x80);
+  return bad == 0;
+}
+
+// DER INTEGER content: non-empty and minimal (the rule c2i_ASN1_INTEGER enforces).
+bool ValidInteger(std::string_view v) {
+  if (v.empty()) return false;
+  if (v.size() == 1) return true;
+  const uint8_t a = Bytes(v)[0], b = Bytes(v)[1];
+  return !((a == 0x00 && !(b & 0x80)) || (a == 0xff && (b & 0x80)));
+}
+
+// A BIT STRING whose unused-bits octet is zero (keys and signatures always are).
+bool ValidBitString(std::string_view v) { return !v.empty() && v[0] == 0; }
+
+inline bool ValidCodePoint(uint32_t cp) {
+  return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+}
+
+// BMPString and UniversalString: whole code units, each a valid scalar value.
+// OpenSSL converts code units one by one, so a surrogate pair is refused too.
+bool ValidWideString(std::string_view s, size_t width) {
+  if (s.size() % width != 0) return false;
+  const uint8_t* p = Bytes(s);
+  for (size_t i = 0; i < s.size(); i += width) {
+    uint32_t cp = 0;
+    for (size_t k = 0; k < width; ++k) cp = (cp << 8) | p[i + k];
+    if (!ValidCodePoint(cp)) return false;
+  }
+  return true;
+}
+
+// Whether OpenSSL's X509_NAME decoder takes this attribute value as is and its
+// canonicalisation (ASN1_STRING_to_UTF8) succeeds. VisibleString is absent on
+// purpose: it is not in B_ASN1_PRINTABLE, so d2i_X509 rejects it in a Name.
+bool ValidNameValue(uint8_t tag, std::string_view v) {
+  switch (tag) {
+    case kTagUtf8String:
+      return ValidUtf8(v);
+    case kTagNumericString:
+    case kTagPrintableString:
+    case kTagTeletexString:
+    case kTagIa5String:
+      return true;  // read as Latin-1, every octet converts
+    case kTagBmpString:
+      return ValidWideString(v, 2);
+    case kTagUniversalString:
+      return ValidWideString(v, 4);
+    default:
+      return false;
+  }
+}
+
+// The UTF-8 form of an already validated name value, as ASN1_STRING_to_UTF8
+// produces it. Points into `v` when no conversion is needed.
+std::string_view ToUtf8(uint8_t tag, std::string_view v, CertificateView* out) {
+  size_t width = 1;
+  if (tag == kTagUtf8String) return v;
+  if (tag == kTagBmpString) width = 2;
+  if (tag == kTagUniversalString) width = 4;
+  if (width == 1) {
+    bool ascii = true;
+    for (unsigned char c : v) ascii &= c < 0x80;
+    if (ascii) return v;
+  }
+  std::string& s = out->storage.emplace_back();
+  s.reserve(v.size() * 2);
+  const uint8_t* p = Bytes(v);
+  for (size_t i = 0; i < v.size(); i += width) {
+    uint32_t cp = 0;
+    for (size_t k = 0; k < width; ++k) cp = (cp << 8) | p[i + k];
+    AppendUtf8(cp, &s);
+  }
+  return s;
+}
+
+// Walks a Name TLV's content (SEQUENCE OF SET OF SEQUENCE {OID, value}),
+// validating every attribute; collects commonNames when `cns` is non-null.
+Error WalkName(std::string_view name, CertificateView* cns) {
+  if (name.size() > kMaxNameBytes) return "Name too long";
+  Reader rdns(name);
+  while (!rdns.empty()) {
+    std::string_view set;
+    if (!rdns.Expect(kTagSet, &set)) return "bad RDN";
+    if (set.empty()) return "empty RDN";
+    Reader avas(set);
+    while (!avas.empty()) {
+      std::string_view ava, oid, value;
+      uint8_t tag;
+      if (!avas.Expect(kTagSequence, &ava)) return "bad attribute";
+      Reader r(ava);
+      if (!r.Expect(kTagOid, &oid) || !ValidOid(oid)) return "bad attribute type";
+      if (!r.Next(&tag, &value) || !r.empty()) return "bad attribute value";
+      if (!ValidNameValue(tag, value)) return "unsupported attribute value";
+      if (cns != nullptr && SameBytes(oid, kOidCommonName)) {
+        cns->common_names.push_back(ToUtf8(tag, value, cns));
+      }
+    }
+  }
+  return nullptr;
+}
+
+// AlgorithmIdentifier with the parameter forms OpenSSL's ANY decodes
+// without looking inside: absent, NULL, an OID, or a SEQUENCE.
+Error CheckAlgorithm(Reader* r) {
+  std::string_view alg, oid, params;
+  uint8_t tag;
+  if (!r->Expect(kTagSequence, &alg)) return "bad AlgorithmIdentifier";
+  Reader a(alg);
+  if (!a.Expect(kTagOid, &oid) || !ValidOid(oid)) return "bad algorithm OID";
+  if (a.empty()) return nullptr;
+  if (!a.Next(&tag, &params) || !a.empty()) return "bad algorithm parameters";
+  if ((tag == kTagNull && params.empty()) || (tag == kTagOid && ValidOid(params)) ||
+      tag == kTagSequence) {
+    return nullptr;
+  }
+  return "unsupported algorithm parameters";
+}
+
+// UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ, the only forms
+// RFC 5280 allows, with the field ranges OpenSSL's ASN1_TIME_to_tm checks.
+Error ParseTime(Reader* r, int64_t* out) {
+  uint8_t tag;
+  std::string_view v;
+  if (!r->Next(&tag, &v)) return "bad time";
+  size_t digits;
+  if (tag == kTagUtcTime) {
+    digits = 12;
+  } else if (tag == kTagGeneralizedTime) {
+    digits = 14;
+  } else {
+    return "bad time type";
+  }
+  if (v.size() != digits + 1 || v[digits] != 'Z') return "unsupported time form";
+  int f[7];  // two-digit fields: [century,] year, month, day, hour, minute, second
+  const size_t off = 14 - digits;
+  for (size_t i = 0; i < digits; i += 2) {
+    const unsigned a = static_cast<unsigned char>(v[i]) - '0';
+    const unsigned b = static_cast<unsigned char>(v[i + 1]) - '0';
+    if (a > 9 || b > 9) return "bad time digit";
+    f[(i + off) / 2] = static_cast<int>(a * 10 + b);
+  }
+  int year;
+  if (tag == kTagUtcTime) {
+    year = f[1] < 50 ? 2000 + f[1] : 1900 + f[1];
+  } else {
+    year = f[0] * 100 + f[1];
+  }
+  const int month = f[2], day = f[3], hour = f[4], minute = f[5], second = f[6];
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1) return "bad date";
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return "bad day";
+  if (hour > 23 || minute > 59 || second > 59) return "bad time of day";
+  *out =
+      int64_t{base::DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day))} *
+          86400 +
+      hour * 3600 + minute * 60 + second;
+  return nullptr;
+}
+
+// GeneralNames of a subjectAltName. Only the choices whose OpenSSL decoding we
+// can mirror exactly are accepted; otherName, x400Address, ediPartyName and
+// any constructed (BER) string form are refused.
+Error ParseSubjectAltName(std::string_view ext_value, CertificateView* out) {
+  Reader outer(ext_value);
+  std::string_view names;
+  if (!outer.Expect(kTagSequence, &names) || !outer.empty()) return "bad subjectAltName";
+  if (names.empty()) return "empty subjectAltName";
+  Reader r(names);
+  while (!r.empty()) {
+    uint8_t tag;
+    std::string_view v;
+    if (!r.Next(&tag, &v)) return "bad GeneralName";
+    switch (tag) {
+      case 0x82:  // dNSName
+        out->dns_names.push_back(v);
+        break;
+      case 0x81:  // rfc822Name
+      case 0x86:  // uniformResourceIdentifier
+      case 0x87:  // iPAddress
+        break;
+      case 0x88:  // registeredID
+        if (!ValidOid(v)) return "bad registeredID";
+        break;
+      case 0xa4: {  // directoryName, EXPLICIT Name
+        Reader d(v);
+        std::string_view name;
+        if (!d.Expect(kTagSequence, &name) || !d.empty()) return "bad directoryName";
+        if (Error e = WalkName(name, nullptr)) return e;
+        break;
+      }
+      default:
+        return "unsupported GeneralName";
+    }
+  }
+  return nullptr;
+}
+
+// The length and the last three bytes of a (valid, non-empty) OID: two OIDs
+// with different keys differ; equal keys still need a byte compare.
+inline uint32_t OidKey(std::string_view oid) {
+  const uint8_t* p = Bytes(oid);
+  const size_t n = oid.size();
+  uint32_t key = static_cast<uint32_t>(n & 0xff) | (uint32_t{p[n - 1]} << 8);
+  if (n >= 2) key |= uint32_t{p[n - 2]} << 16;
+  if (n >= 3) key |= uint32_t{p[n - 3]} << 24;
+  return key;
+}
+
+Error ParseExtensions(std::string_view explicit_content, CertificateView* out) {
+  Reader wrapper(explicit_content);
+  std::string_view list;
+  if (!wrapper.Expect(kTagSequence, &list) || !wrapper.empty()) return "bad extensions";
+  if (list.empty()) return "empty extensions";
+  // Extension OIDs seen so far, as a cheap key (length and last eight bytes)
+  // plus the bytes. Left uninitialised: zeroing them cost more than the walk.
+  struct Seen {
+    uint32_t key;
+    const char* data;
+  };
+  Seen seen[kMaxExtensions];
+  int count = 0;
+  Reader r(list);
+  while (!r.empty()) {
+    std::string_view ext, oid, flag, value;
+    if (!r.Expect(kTagSequence, &ext)) return "bad extension";
+    Reader e(ext);
+    if (!e.Expect(kTagOid, &oid) || !ValidOid(oid)) return "bad extension OID";
+    if (e.PeekTag() == kTagBoolean) {
+      // DER: critical is present only when TRUE, encoded as 0xff.
+      if (!e.Expect(kTagBoolean, &flag) || flag.size() != 1 || flag[0] != '\xff') {
+        return "bad critical flag";
+      }
+    }
+    if (!e.Expect(kTagOctetString, &value) || !e.empty()) return "bad extension value";
+    if (count == kMaxExtensions) return "too many extensions";
+    const uint32_t key = OidKey(oid);
+    for (int i = 0; i < count; ++i) {
+      if (seen[i].key == key && std::memcmp(seen[i].data, oid.data(), oid.size()) == 0) {
+        return "duplicate extension";
+      }
+    }
+    seen[count++] = {key, oid.data()};
+    if (SameBytes(oid, kOidSubjectAltName)) {
+      if (Error err = ParseSubjectAltName(value, out)) return err;
+    } else if (SameBytes(oid, kOidCtPoison)) {
+      out->is_precertificate = true;
+    }
+  }
+  return nullptr;
+}
+
+Error ParseTbs(std::string_view tbs, CertificateView* out) {
+  Reader r(tbs);
+  std::string_view v;
+  // Only v3 is accepted: OpenSSL's handling of v1/v2 certificates carrying
+  // extensions or unique IDs is not worth mirroring for the few that exist.
+  if (!r.Expect(0xa0, &v) || !SameBytes(v, std::string_view("\x02\x01\x02", 3))) {
+    return "not an X.509 v3 certificate";
+  }
+  if (!r.Expect(kTagInteger, &out->serial) || !ValidInteger(out->serial)) return "bad serial";
+  if (Error e = CheckAlgorithm(&r)) return e;
+  std::string_view issuer_content;
+  if (!r.Expect(kTagSequence, &issuer_content, &out->issuer)) return "bad issuer";
+  if (Error e = WalkName(issuer_content, nullptr)) return e;
+  std::string_view validity;
+  if (!r.Expect(kTagSequence, &validity)) return "bad validity";
+  Reader vr(validity);
+  if (Error e = ParseTime(&vr, &out->not_before)) return e;
+  if (Error e = ParseTime(&vr, &out->not_after)) return e;
+  if (!vr.empty()) return "bad validity";
+  std::string_view subject;
+  if (!r.Expect(kTagSequence, &subject)) return "bad subject";
+  if (Error e = WalkName(subject, out)) return e;
+  std::string_view spki, key;
+  if (!r.Expect(kTagSequence, &spki)) return "bad SubjectPublicKeyInfo";
+  Reader kr(spki);
+  if (Error e = CheckAlgorithm(&kr)) return e;
+  if (!kr.Expect(kTagBitString, &key) || !ValidBitString(key) || !kr.empty()) {
+    return "bad public key";
+  }
+  if (r.PeekTag() == 0x81 && (!r.Expect(0x81, &v) || !ValidBitString(v))) {
+    return "bad issuerUniqueID";
+  }
+  if (r.PeekTag() == 0x82 && (!r.Expect(0x82, &v) || !ValidBitString(v))) {
+    return "bad subjectUniqueID";
+  }
+  if (r.PeekTag() == 0xa3) {
+    if (!r.Expect(0xa3, &v)) return "bad extensions";
+    if (Error e = ParseExtensions(v, out)) return e;
+  }
+  if (!r.empty()) return "unexpected data in TBSCertificate";
+  return nullptr;
+}
+
+Error ParseCertificate(std::string_view der, CertificateView* out) {
+  Reader top(der);
+  std::string_view cert, tbs, signature;
+  if (!top.Expect(kTagSequence, &cert)) return "not a DER SEQUENCE";
+  if (!top.empty()) return "trailing bytes after certificate";
+  Reader r(cert);
+  if (!r.Expect(kTagSequence, &tbs)) return "bad TBSCertificate";
+  if (Error e = ParseTbs(tbs, out)) return e;
+  if (Error e = CheckAlgorithm(&r)) return e;
+  if (!r.Expect(kTagBitString, &signature) || !ValidBitString(signature)) {
+    return "bad signature";
+  }
+  if (!r.empty()) return "unexpected data in Certificate";
+  return nullptr;
+}
+
+}  // namespace
+
+absl::Status ParseCertificateDer(std::string_view der, CertificateView* out) {
+  out->Clear();
+  if (Error e = ParseCertificate(der, out)) return absl::InvalidArgumentError(e);
+  return absl::OkStatus();
+}
+
+}  // namespace ctmr::x509

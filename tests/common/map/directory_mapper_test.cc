@@ -1,0 +1,167 @@
+#include "common/map/directory_mapper.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+#include <string>
+
+#include "common/tally/hash_set.h"
+#include "common/tally/oracle_file.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr::map {
+namespace {
+
+using ::ctmr::testing::ReadFile;
+using ::ctmr::testing::TempDir;
+using ::ctmr::testing::WriteFile;
+
+// 512 real precertificates of Let's Encrypt staging (Navigli 2025h2 tiles).
+std::string NavigliPem() { return ReadFile("tests/data/certs/navigli2025h2-tiles-000-001.pem"); }
+
+class DirectoryMapperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto list = names::PublicSuffixList::LoadLatest();
+    ASSERT_TRUE(list.ok()) << list.status();
+    suffixes_ = std::move(*list);
+    dir_ = tmp_.path() + "/2025-08-01";
+    ASSERT_EQ(::mkdir(dir_.c_str(), 0755), 0);
+  }
+
+  MapStats MapOk() {
+    DirectoryMapper mapper(suffixes_.get());
+    absl::StatusOr<MapStats> stats = mapper.Map(dir_);
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return stats.ok() ? *stats : MapStats{};
+  }
+
+  DirectoryTally Tally() {
+    auto t = tally::LoadOracle(dir_);
+    EXPECT_TRUE(t.ok() && t->has_value());
+    return t.ok() && t->has_value() ? **t : DirectoryTally{};
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<names::PublicSuffixList> suffixes_;
+  std::string dir_;
+};
+
+TEST_F(DirectoryMapperTest, CountsRealPrecertificatesOncePerSerial) {
+  const std::string pem = NavigliPem();
+  ASSERT_FALSE(pem.empty());
+  // The same log entries seen through two logs: every block twice.
+  WriteFile(dir_ + "/issuer.pem", pem + pem);
+  const MapStats stats = MapOk();
+  EXPECT_TRUE(stats.committed);
+  EXPECT_EQ(stats.certificates, 512u);
+  EXPECT_EQ(stats.duplicates, 512u);
+  EXPECT_EQ(stats.unparseable_blocks, 0u);
+  const DirectoryTally t = Tally();
+  ASSERT_EQ(t.issuers_size(), 1);
+  EXPECT_EQ(t.issuers(0).issuer_id(), "issuer");
+  EXPECT_EQ(t.issuers(0).serials().size(), 512u * 16);
+  EXPECT_EQ(t.issuers(0).organization(), "(STAGING) Let's Encrypt");
+  EXPECT_EQ(t.directory(), "2025-08-01");
+  ASSERT_EQ(t.offsets_size(), 1);
+  EXPECT_EQ(t.offsets(0).offset(), 2 * pem.size());
+  uint64_t issued = 0;
+  for (const DayCount& d : t.issuers(0).issued()) issued += d.certificates();
+  EXPECT_EQ(issued, 512u);
+  EXPECT_EQ(ReadFile(dir_ + "/oracle.out.offsets"),
+            std::to_string(2 * pem.size()) + "\tissuer.pem\n");
+}
+
+TEST_F(DirectoryMapperTest, SecondRunReadsOnlyNewBytes) {
+  const std::string pem = NavigliPem();
+  const size_t half = pem.find("-----BEGIN", pem.size() / 2);
+  WriteFile(dir_ + "/a.pem", pem.substr(0, half));
+  const MapStats first = MapOk();
+  EXPECT_EQ(first.bytes_read, half);
+  const MapStats again = MapOk();
+  EXPECT_FALSE(again.committed);
+  EXPECT_EQ(again.bytes_read, 0u);
+  ctmr::testing::AppendFile(dir_ + "/a.pem", pem.substr(half));
+  const MapStats rest = MapOk();
+  EXPECT_TRUE(rest.committed);
+  EXPECT_EQ(rest.bytes_read, pem.size() - half);
+  EXPECT_EQ(first.certificates + rest.certificates, 512u);
+}
+
+// Map, append more (cutting blocks anywhere, headers and garbage included),
+// map again, ... must give the very same oracle.out as one map of the whole.
+TEST_F(DirectoryMapperTest, TreeReadInPiecesEqualsOneRun) {
+  std::string content = NavigliPem();
+  content.insert(content.find("-----BEGIN", content.size() / 3),
+                 "-----BEGIN CERTIFICATE-----\nLog: https://log.example/\nRecorded-at: "
+                 "2025-01-01T00:00:00Z\n\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+                 "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+  content += content.substr(0, content.size() / 4);  // copies from another log
+  const std::string whole_dir = tmp_.path() + "/2025-08-02";
+  ASSERT_EQ(::mkdir(whole_dir.c_str(), 0755), 0);
+  WriteFile(whole_dir + "/x.pem", content);
+  DirectoryMapper mapper(suffixes_.get());
+  ASSERT_TRUE(mapper.Map(whole_dir).ok());
+  DirectoryTally whole = **tally::LoadOracle(whole_dir);
+  whole.set_directory("2025-08-01");
+  EXPECT_EQ(whole.errors().unparseable_blocks(), 2u);
+
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 3; ++trial) {
+    ::unlink((dir_ + "/oracle.out").c_str());
+    WriteFile(dir_ + "/x.pem", "");
+    size_t written = 0;
+    while (written < content.size()) {
+      const size_t piece = std::min<size_t>(content.size() - written, 1 + rng() % 40000);
+      ctmr::testing::AppendFile(dir_ + "/x.pem", content.substr(written, piece));
+      written += piece;
+      MapOk();
+    }
+    std::string a, b;
+    Tally().SerializeToString(&a);
+    whole.SerializeToString(&b);
+    EXPECT_EQ(a, b) << "trial " << trial;
+  }
+}
+
+TEST_F(DirectoryMapperTest, StrayFilesAreCountedNotRead) {
+  WriteFile(dir_ + "/notes.txt", "not certificates");
+  WriteFile(dir_ + "/empty.pem", "");
+  const MapStats stats = MapOk();
+  EXPECT_EQ(stats.skipped_files, 1u);
+  EXPECT_EQ(stats.certificates, 0u);
+  EXPECT_EQ(Tally().errors().skipped_files(), 1u);
+}
+
+TEST_F(DirectoryMapperTest, UnreadableFileFailsAndKeepsTheCommittedTally) {
+  WriteFile(dir_ + "/a.pem", NavigliPem());
+  MapOk();
+  const std::string before = ReadFile(dir_ + "/oracle.out");
+  ASSERT_EQ(::symlink("/nonexistent/target.pem", (dir_ + "/dangling.pem").c_str()), 0);
+  DirectoryMapper mapper(suffixes_.get());
+  absl::StatusOr<MapStats> stats = mapper.Map(dir_);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().message().find("dangling.pem"), std::string::npos)
+      << stats.status().message();
+  EXPECT_EQ(ReadFile(dir_ + "/oracle.out"), before);
+
+  ::unlink((dir_ + "/dangling.pem").c_str());
+  ASSERT_EQ(::mkdir((dir_ + "/folder.pem").c_str(), 0755), 0);
+  stats = mapper.Map(dir_);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().message().find("folder.pem"), std::string::npos);
+}
+
+TEST_F(DirectoryMapperTest, CorruptOracleIsAnErrorNotACrash) {
+  WriteFile(dir_ + "/a.pem", NavigliPem());
+  WriteFile(dir_ + "/oracle.out", "\xff\xff\xff garbage");
+  DirectoryMapper mapper(suffixes_.get());
+  absl::StatusOr<MapStats> stats = mapper.Map(dir_);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace ctmr::map

@@ -1,0 +1,97 @@
+#include "coordinator/report/history.h"
+
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr::report {
+namespace {
+
+using ::ctmr::testing::ReadFile;
+using ::ctmr::testing::TempDir;
+using ::ctmr::testing::WriteFile;
+
+tally::IssuerIssued Issuer(const std::string& id, const std::string& org,
+                           std::vector<std::pair<int32_t, uint64_t>> issued) {
+  return tally::IssuerIssued{id, "CN=" + id + ",O=" + org, org, std::move(issued)};
+}
+
+// Two issuers of two organizations in three directories, days 100 to 112:
+//   dir 104: A issued 2 on day 100, 1 on day 103;  B issued 4 on day 102
+//   dir 107: A issued 3 on day 106
+//   dir 110: B issued 5 on day 99 (before the first directory)
+BackfillBuilder ThreeDirectories(int32_t as_of, int window_days) {
+  BackfillBuilder b(as_of, window_days);
+  b.AddDirectory(107, tally::DirectoryIssued{"", {Issuer("A", "Org A", {{106, 3}})}});
+  b.AddDirectory(
+      104, tally::DirectoryIssued{
+               "", {Issuer("A", "Org A", {{100, 2}, {103, 1}}), Issuer("B", "Org B", {{102, 4}})}});
+  b.AddDirectory(110, tally::DirectoryIssued{"", {Issuer("B", "Org B", {{99, 5}})}});
+  return b;
+}
+
+TEST(BackfillTest, CountsEachCertificateFromIssuedDayToItsDirectory) {
+  const Backfill b = ThreeDirectories(109, 0).Finish({});
+  ASSERT_TRUE(b.first_directory.has_value());
+  EXPECT_EQ(*b.first_directory, 104);
+  EXPECT_EQ(b.first_day, 104);
+  EXPECT_EQ(b.end_day, 109);
+  // By hand, days 104..108:
+  //   A: dir 104 {2 from 100, 1 from 103} active through 104; dir 107 {3 from 106} through 107
+  //   B: dir 104 {4 from 102} through 104; dir 110 {5 from 99} through 110
+  EXPECT_EQ(b.organizations.at("Org A"), (std::vector<uint64_t>{3, 0, 3, 3, 0}));
+  EXPECT_EQ(b.organizations.at("Org B"), (std::vector<uint64_t>{9, 5, 5, 5, 5}));
+  EXPECT_EQ(b.total, (std::vector<uint64_t>{12, 5, 8, 8, 5}));
+  EXPECT_EQ(b.Total(103), std::nullopt);
+  EXPECT_EQ(b.Total(104), 12u);
+  EXPECT_EQ(b.Total(109), std::nullopt);  // the as-of day is the run's own
+  EXPECT_EQ(b.Organization("Org C", 105), 0u);
+  EXPECT_EQ(b.Organization("Org C", 99), std::nullopt);
+}
+
+TEST(BackfillTest, WindowCountsOnlyDirectoriesWithinNDays) {
+  // Window 3: on day X only directories in [X, X + 3) count.
+  const Backfill b = ThreeDirectories(109, 3).Finish({});
+  // day 104: dirs 104 (A 3, B 4); 105: dir 107 (A 0: issued 106); 106: 107 (A 3);
+  // 107: 107 (A 3); 108: 110 (B 5)
+  EXPECT_EQ(b.total, (std::vector<uint64_t>{7, 0, 3, 3, 5}));
+}
+
+TEST(BackfillTest, TheReducesNamesDecideTheOrganization) {
+  const Backfill b = ThreeDirectories(106, 0).Finish({{"A", "Merged"}, {"B", "Merged"}});
+  EXPECT_EQ(b.organizations.size(), 1u);
+  EXPECT_EQ(b.organizations.at("Merged"), b.total);
+}
+
+TEST(BackfillTest, NothingBeforeTheFirstDirectoryOrAfterAsOf) {
+  EXPECT_TRUE(ThreeDirectories(104, 0).Finish({}).total.empty());
+  EXPECT_TRUE(ThreeDirectories(90, 0).Finish({}).total.empty());
+  EXPECT_TRUE(BackfillBuilder(100, 0).Finish({}).total.empty());
+}
+
+TEST(HistoryTest, RoundTripsThroughHistoryJson) {
+  TempDir tmp;
+  History h;
+  h.runs[20000] = RunRecord{20000, 0, reduce::ActiveCounts{9, 5, 4, 1}, {{"Org A", {9, 5, 4, 1}}}};
+  h.runs[20001] = RunRecord{20001, 90, reduce::ActiveCounts{10, 6, 4, 2}, {}};
+  h.last_run = LastRun{20001, 90, 3, {"2026-12-02"}};
+  ASSERT_TRUE(SaveHistory(tmp.path(), h).ok());
+  absl::StatusOr<History> back = LoadHistory(tmp.path());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(HistoryJson(*back), HistoryJson(h));
+  EXPECT_EQ(ReadFile(tmp.path() + "/history.json"), HistoryJson(h));
+  EXPECT_EQ(back->runs.at(20000).organizations.at("Org A").fqdns, 5u);
+  EXPECT_EQ(back->last_run->failed_directories, std::vector<std::string>{"2026-12-02"});
+}
+
+TEST(HistoryTest, MissingIsEmptyAndGarbageIsDataLoss) {
+  TempDir tmp;
+  absl::StatusOr<History> none = LoadHistory(tmp.path());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->runs.empty());
+  EXPECT_FALSE(none->last_run.has_value());
+  WriteFile(tmp.path() + "/history.json", "{\"format\": 1, \"runs\": [{\"as_of\": \"nope\"}]}");
+  EXPECT_EQ(LoadHistory(tmp.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace ctmr::report
