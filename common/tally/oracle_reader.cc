@@ -28,9 +28,13 @@ constexpr uint64_t kMaxSmallField = 1 << 20;
 // Wire types of the protobuf encoding.
 constexpr int kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5;
 
-// DirectoryTally.issuers and the IssuerTally hash sets (proto/tally.proto).
-constexpr uint32_t kIssuersField = 4;
-constexpr uint32_t kSerialsField = 6, kFqdnsField = 7, kRegdomainsField = 8, kWildcardsField = 9;
+// DirectoryTally.issuers and the IssuerTally hash sets, numbered as
+// proto/tally.proto numbers them (protoc's generated constants).
+constexpr uint32_t kIssuersField = DirectoryTally::kIssuersFieldNumber;
+constexpr uint32_t kSerialsField = IssuerTally::kSerialsFieldNumber;
+constexpr uint32_t kFqdnsField = IssuerTally::kFqdnsFieldNumber;
+constexpr uint32_t kRegdomainsField = IssuerTally::kRegdomainsFieldNumber;
+constexpr uint32_t kWildcardsField = IssuerTally::kWildcardsFieldNumber;
 
 }  // namespace
 

@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/reduce/tally_reducer.h"
-#include "common/tally/oracle_issued_reader.h"
+#include "common/tally/oracle_reader.h"
 
 namespace ctmr::report {
 
@@ -75,7 +75,9 @@ class BackfillBuilder {
  public:
   BackfillBuilder(int32_t as_of, int window_days) : as_of_(as_of), window_days_(window_days) {}
 
-  void AddDirectory(int32_t directory_day, const tally::DirectoryIssued& issued);
+  // The issuers of one directory's tally; only their headers (names and
+  // issued days) are read.
+  void AddDirectory(int32_t directory_day, const std::vector<tally::OracleIssuer>& issuers);
 
   // `organization_of`: issuer id -> organization key, as the reduce named
   // them (a directory's own issuer name is the fallback).

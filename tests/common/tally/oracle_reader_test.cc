@@ -27,7 +27,7 @@ IssuerTally MakeIssuer(std::mt19937_64* rng, const std::string& id, size_t names
   t.set_issuer_id(id);
   t.set_issuer_name("CN=" + id + ",O=Org");
   t.set_organization("Org");
-  for (int day : {20000, 20001, 20005}) {
+  for (int day : {-3, 20000, 20001, 20005}) {  // a day before 1970 is a negative int32
     DayCount* d = t.add_issued();
     d->set_day(day);
     d->set_certificates(names + static_cast<uint64_t>(day));

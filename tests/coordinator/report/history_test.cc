@@ -10,9 +10,18 @@ using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::TempDir;
 using ::ctmr::testing::WriteFile;
 
-tally::IssuerIssued Issuer(const std::string& id, const std::string& org,
-                           std::vector<std::pair<int32_t, uint64_t>> issued) {
-  return tally::IssuerIssued{id, "CN=" + id + ",O=" + org, org, std::move(issued)};
+tally::OracleIssuer Issuer(const std::string& id, const std::string& org,
+                           const std::vector<std::pair<int32_t, uint64_t>>& issued) {
+  tally::OracleIssuer issuer;
+  issuer.header.set_issuer_id(id);
+  issuer.header.set_issuer_name("CN=" + id + ",O=" + org);
+  issuer.header.set_organization(org);
+  for (const auto& [day, n] : issued) {
+    DayCount* count = issuer.header.add_issued();
+    count->set_day(day);
+    count->set_certificates(n);
+  }
+  return issuer;
 }
 
 // Two issuers of two organizations in three directories, days 100 to 112:
@@ -21,11 +30,10 @@ tally::IssuerIssued Issuer(const std::string& id, const std::string& org,
 //   dir 110: B issued 5 on day 99 (before the first directory)
 BackfillBuilder ThreeDirectories(int32_t as_of, int window_days) {
   BackfillBuilder b(as_of, window_days);
-  b.AddDirectory(107, tally::DirectoryIssued{"", {Issuer("A", "Org A", {{106, 3}})}});
-  b.AddDirectory(
-      104, tally::DirectoryIssued{
-               "", {Issuer("A", "Org A", {{100, 2}, {103, 1}}), Issuer("B", "Org B", {{102, 4}})}});
-  b.AddDirectory(110, tally::DirectoryIssued{"", {Issuer("B", "Org B", {{99, 5}})}});
+  b.AddDirectory(107, {Issuer("A", "Org A", {{106, 3}})});
+  b.AddDirectory(104,
+                 {Issuer("A", "Org A", {{100, 2}, {103, 1}}), Issuer("B", "Org B", {{102, 4}})});
+  b.AddDirectory(110, {Issuer("B", "Org B", {{99, 5}})});
   return b;
 }
 
