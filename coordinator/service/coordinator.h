@@ -1,6 +1,6 @@
 // `ct-coordinator run`: the distributed runner. Binds a ROUTER, hands map
 // tasks for stale date directories to ct-worker processes, then reduces in
-// shards (coordinator/shard_reducer.h): the counts that need no names here,
+// shards (common/reduce/shard_reducer.h): the counts that need no names here,
 // one shard task per hash range on the workers, sized to the memory budgets
 // they announce, and split in two when one does not fit. It writes the same
 // reports as `ct-coordinator reduce`; then, unless --once, sleeps --interval

@@ -50,10 +50,21 @@ RunMetrics::RunMetrics()
                     .Help("Results for tasks no longer leased to their sender.")
                     .Register(*registry_)
                     .Add({});
+  local_restarts_ = &prometheus::BuildCounter()
+                         .Name("ct_coordinator_local_worker_restarts_total")
+                         .Help("Local workers started again after they exited.")
+                         .Register(*registry_)
+                         .Add({});
   cycles_ = &prometheus::BuildCounter()
                  .Name("ct_coordinator_cycles_total")
                  .Help("Cycles finished (map, reduce, reports).")
                  .Register(*registry_);
+}
+
+void RunMetrics::OnLocalWorkerRestarts(uint64_t total) {
+  if (total > seen_restarts_)
+    local_restarts_->Increment(static_cast<double>(total - seen_restarts_));
+  seen_restarts_ = total;
 }
 
 void RunMetrics::OnResult(const std::string& kind, ResultOutcome outcome, const Result& result) {

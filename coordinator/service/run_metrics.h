@@ -1,5 +1,5 @@
 // ct-coordinator run's Prometheus metrics (served with --metrics-listen):
-// the tasks' results (common/task_metrics.h, prefix ct_coordinator_), and a
+// the tasks' results (common/metrics/task_metrics.h, prefix ct_coordinator_), and a
 // mirror of the scheduler, refreshed by the socket thread:
 //
 //   ct_coordinator_tasks{state="queued|leased|done|failed"}   tasks of this cycle
@@ -39,6 +39,8 @@ class RunMetrics {
   // does the work at most twice a second, unless `force`).
   void Observe(const Scheduler& scheduler, int64_t now_ms, bool force = false);
   void OnCycle(bool ok);
+  // LocalWorkers::restarts(), a running total.
+  void OnLocalWorkerRestarts(uint64_t total);
 
   metrics::HealthStatus Health(int64_t now_ms) const;
 
@@ -51,6 +53,8 @@ class RunMetrics {
   prometheus::Counter* lease_expired_;
   prometheus::Counter* worker_dead_;
   prometheus::Counter* discarded_;
+  prometheus::Counter* local_restarts_;
+  uint64_t seen_restarts_ = 0;
   prometheus::Family<prometheus::Counter>* cycles_;
   uint64_t seen_expired_ = 0, seen_dead_ = 0, seen_discarded_ = 0;
   int64_t last_refresh_ms_ = 0;

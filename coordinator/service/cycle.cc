@@ -1,0 +1,206 @@
+#include "coordinator/service/cycle.h"
+
+#include <glog/logging.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/civil_date.h"
+#include "common/base/memory_budget.h"
+#include "common/map/data_root.h"
+#include "coordinator/report/reports.h"
+#include "coordinator/service/distributed_reduce.h"
+#include "coordinator/service/map_work.h"
+
+namespace ctmr::service {
+namespace {
+
+std::string RunId() {
+  std::string id = NowRfc3339();
+  id.erase(std::remove(id.begin(), id.end(), ':'), id.end());
+  return absl::StrCat(id, "-", ::getpid());
+}
+
+// Snapshots of earlier cycles that a killed coordinator left behind (the lock
+// makes this the only run; `reduce-*` folders belong to `ct-coordinator
+// reduce` processes, which remove their own).
+void RemoveLeftoverSnapshots(const std::string& data_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir + "/state/reduce", ec)) {
+    if (!absl::StartsWith(e.path().filename().string(), "reduce-")) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
+// The directories of one cycle that failed, and their record in the state.
+class FailureLog {
+ public:
+  FailureLog(const std::string& data_dir, RunState* state) : data_dir_(data_dir), state_(state) {}
+
+  void Skipped(const std::string& name) { names_.insert(name); }
+  // A map task that ended failed.
+  void MapFailed(const map::DateDirectory& d, const Task& t) {
+    Record(d.name, t.attempts, ErrorKind_Name(t.last_error_kind), t.last_error, d.path);
+  }
+  // A directory the reduce could not read.
+  void ReduceFailed(const std::string& name, const absl::Status& status) {
+    Record(name, 1, ErrorKind_Name(absl::IsUnavailable(status) ? TRANSIENT : PERMANENT),
+           std::string(status.message()), absl::StrCat(data_dir_, "/", name));
+  }
+  bool Has(const std::string& name) const { return names_.count(name) > 0; }
+  const std::set<std::string>& names() const { return names_; }
+
+ private:
+  void Record(const std::string& name, uint32_t attempts, std::string kind, std::string error,
+              const std::string& path) {
+    names_.insert(name);
+    FailedDirectory& f = state_->failed[name];
+    f.attempts = attempts;
+    f.error_kind = std::move(kind);
+    f.last_error = std::move(error);
+    f.input_fingerprint = InputFingerprint(path).value_or("");
+    f.failed_at = NowRfc3339();
+  }
+
+  const std::string data_dir_;
+  RunState* const state_;
+  std::set<std::string> names_;
+};
+
+CycleResult Interrupted(absl::Status status) {
+  CycleResult r;
+  r.any_failed = true;
+  r.interrupted = std::move(status);
+  return r;
+}
+
+}  // namespace
+
+CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state, CycleInfo* info) {
+  Scheduler& scheduler = pool->scheduler();
+  const std::string run_id = RunId();
+  const int32_t as_of = options.as_of.value_or(base::TodayUtc());
+  const std::string state_path = RunStatePath(options.data_dir);
+  absl::StatusOr<RunState> loaded = LoadRunState(state_path);
+  if (!loaded.ok()) {
+    LOG(ERROR) << loaded.status().message();
+    return CycleResult{false, true, absl::OkStatus()};
+  }
+  *state = *std::move(loaded);
+  RemoveLeftoverSnapshots(options.data_dir);
+  for (const std::string& name : ApplyRequeue(*state)) LOG(INFO) << "requeued " << name;
+  *info = CycleInfo{run_id, base::FormatDate(as_of), "map", pool->NowMs()};
+  state->last_run = LastRun{};
+  state->last_run.run_id = run_id;
+  state->last_run.started_at = NowRfc3339();
+  state->last_run.as_of = base::FormatDate(as_of);
+
+  absl::StatusOr<map::DataRootListing> listing = map::ListDataRoot(options.data_dir);
+  if (!listing.ok()) {
+    LOG(ERROR) << listing.status().message();
+    return CycleResult{false, true, absl::OkStatus()};
+  }
+
+  // Map: one task per stale directory; failed ones wait for a requeue or new
+  // input.
+  FailureLog failures(options.data_dir, state);
+  std::map<uint64_t, const map::DateDirectory*> map_tasks;
+  const MapWork work = FindMapWork(*listing, *state);
+  for (const std::string& name : work.skipped_failed) failures.Skipped(name);
+  for (const std::string& name : work.retried) {
+    LOG(INFO) << name << " failed before and its input changed: trying again";
+    state->failed.erase(name);
+  }
+  for (const map::DateDirectory* d : work.to_map) map_tasks[scheduler.AddMapTask(d->path)] = d;
+  LOG(INFO) << "run " << run_id << " as of " << base::FormatDate(as_of) << ": "
+            << listing->dates.size() << " date directories, " << map_tasks.size() << " to map, "
+            << failures.names().size() << " skipped as failed";
+  if (absl::Status drained = pool->Drain("map", map_tasks.size()); !drained.ok()) {
+    return Interrupted(std::move(drained));
+  }
+  uint64_t mapped = 0;
+  for (const auto& [id, dir] : map_tasks) {
+    const Task* t = scheduler.task(id);
+    if (t->state == TaskState::kDone) {
+      if (t->result.map().committed()) ++mapped;
+    } else {
+      failures.MapFailed(*dir, *t);
+    }
+  }
+  state->last_run.map_tasks = map_tasks.size();
+  state->last_run.mapped = mapped;
+
+  // Reduce every mapped, non-failed directory (expired ones too: certs_issued
+  // counts them).
+  info->phase = "reduce";
+  std::vector<const map::DateDirectory*> reducible;
+  for (const map::DateDirectory& d : listing->dates) {
+    if (!failures.Has(d.name)) reducible.push_back(&d);
+  }
+  absl::StatusOr<reduce::ReduceOutcome> reduced =
+      ReduceOnWorkers(options, run_id, as_of, reducible, pool);
+  if (!reduced.ok()) {
+    const absl::Status& s = reduced.status();
+    if (absl::IsCancelled(s) || absl::IsUnavailable(s) || absl::IsAborted(s)) {
+      if (!absl::IsCancelled(s)) LOG(ERROR) << s.message() << "; no report this cycle";
+      return Interrupted(s);
+    }
+    LOG(ERROR) << s.message() << "; no report this cycle";
+    return CycleResult{false, true, absl::OkStatus()};
+  }
+  for (const auto& [name, status] : reduced->failed) failures.ReduceFailed(name, status);
+  scheduler.TakeFinished();
+
+  // Report.
+  info->phase = "report";
+  CycleResult result;
+  report::Report report;
+  report.as_of = as_of;
+  report.window_days = options.window_days;
+  report.mapped_directories = mapped;
+  report.failed_directories.assign(failures.names().begin(), failures.names().end());
+  report.invalid_date_directories = listing->invalid_date_names;
+  report.stats = std::move(reduced->stats);
+  report.data_dir = options.data_dir;
+  absl::Status written = report::WriteReports(options.out_dir, report);
+  if (written.ok()) {
+    result.reports_written = true;
+  } else {
+    LOG(ERROR) << "cannot write the reports: " << written.message();
+  }
+  result.any_failed = !failures.names().empty();
+
+  const uint64_t shard_tasks = reduced->run.shards + reduced->run.splits;
+  state->last_run.merge_tasks = shard_tasks;
+  state->last_run.failed = failures.names().size();
+  state->last_run.discarded_results = scheduler.discarded_results();
+  state->last_run.finished_at = NowRfc3339();
+  state->workers.clear();
+  for (const auto& [id, w] : scheduler.workers()) {
+    state->workers.push_back(WorkerLabel(id, w.name));
+  }
+  // Requests written while this cycle ran are kept for the next one.
+  absl::StatusOr<RunState> current = LoadRunState(state_path);
+  if (current.ok()) state->requeue = current->requeue;
+  absl::Status saved = SaveRunState(state_path, *state);
+  if (!saved.ok()) LOG(ERROR) << "cannot save " << state_path << ": " << saved.message();
+
+  const reduce::ActiveCounts& t = report.stats.totals;
+  LOG(INFO) << "as of " << base::FormatDate(as_of) << ": " << t.certs << " active certificates, "
+            << t.fqdns << " FQDNs, " << t.regdomains << " registered domains, " << t.wildcards
+            << " wildcards in " << report.stats.active_directories << " directories (" << mapped
+            << " mapped now, " << failures.names().size() << " failed, " << shard_tasks
+            << " shard tasks holding at most " << base::FormatBytes(reduced->run.peak_reserved)
+            << " of hash sets); reports: " << options.out_dir;
+  return result;
+}
+
+}  // namespace ctmr::service

@@ -1,0 +1,144 @@
+#include "coordinator/service/cycle.h"
+
+#include <sys/stat.h>
+
+#include "common/base/civil_date.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/coordinator/service/in_process_pool.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr::service {
+namespace {
+
+using ::ctmr::testing::BinaryPath;
+using ::ctmr::testing::CopyTree;
+using ::ctmr::testing::ListDir;
+using ::ctmr::testing::ReadFile;
+using ::ctmr::testing::RunCommand;
+using ::ctmr::testing::TempDir;
+
+constexpr char kAsOf[] = "2026-11-26";
+
+class CycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string corpus = tmp_.path() + "/corpus";
+    auto gen = RunCommand({BinaryPath("ct-gen"), "--out", corpus, "--certs", "1500", "--days", "12",
+                           "--first-date", "2026-11-20", "--as-of", kAsOf, "--seed", "5",
+                           "--window-days", "0", "--edge-cases"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.output;
+    CopyTree(corpus, root_);
+    // The reference: `ct-coordinator reduce` over its own copy.
+    CopyTree(corpus, tmp_.path() + "/reference");
+  }
+
+  RunOptions Options(const std::string& out) const {
+    RunOptions o;
+    o.data_dir = root_;
+    o.as_of = base::ParseDate(kAsOf);
+    o.out_dir = out;
+    o.memory_limit = 256 << 20;
+    return o;
+  }
+
+  // `ct-coordinator reduce` over the reference copy, with `extra` flags.
+  std::string ReferenceReports() {
+    const std::string out = tmp_.path() + "/reference-out";
+    auto r = RunCommand(
+        ctmr::testing::ReduceArgv(tmp_.path() + "/reference", kAsOf, out, {"--window-days", "0"}));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return out;
+  }
+
+  static void ExpectSameReports(const std::string& got, const std::string& want) {
+    const std::vector<std::string> files = ListDir(want);
+    ASSERT_FALSE(files.empty());
+    EXPECT_EQ(ListDir(got), files);
+    for (const std::string& name : files) {
+      EXPECT_TRUE(ReadFile(got + "/" + name) == ReadFile(want + "/" + name)) << name;
+    }
+  }
+
+  TempDir tmp_;
+  const std::string root_ = tmp_.path() + "/root";
+};
+
+TEST_F(CycleTest, MapsEveryDirectoryThenReportsAsReduceDoes) {
+  InProcessPool pool(64 << 20);
+  RunState state;
+  CycleInfo info;
+  const std::string out = tmp_.path() + "/out";
+  const CycleResult result = RunCycle(Options(out), &pool, &state, &info);
+  EXPECT_TRUE(result.ok()) << result.interrupted;
+  EXPECT_TRUE(result.reports_written);
+  EXPECT_EQ(info.phase, "report");
+  EXPECT_EQ(info.as_of, kAsOf);
+  EXPECT_GT(pool.map_tasks(), 0);
+  EXPECT_GT(pool.shard_tasks(), 0);
+  EXPECT_EQ(state.last_run.map_tasks, static_cast<uint64_t>(pool.map_tasks()));
+  EXPECT_EQ(state.last_run.mapped, static_cast<uint64_t>(pool.map_tasks()));
+  EXPECT_EQ(state.last_run.failed, 0u);
+  EXPECT_TRUE(state.failed.empty());
+  ExpectSameReports(out, ReferenceReports());
+
+  // The state file is what `status` reads.
+  absl::StatusOr<RunState> saved = LoadRunState(RunStatePath(root_));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->last_run.run_id, state.last_run.run_id);
+  EXPECT_EQ(saved->workers, std::vector<std::string>{"in-process:1"});
+}
+
+TEST_F(CycleTest, ASecondCycleMapsNothingAndCountsTheSame) {
+  InProcessPool pool(64 << 20);
+  RunState state;
+  CycleInfo info;
+  ASSERT_TRUE(RunCycle(Options(tmp_.path() + "/first"), &pool, &state, &info).ok());
+  const int maps = pool.map_tasks();
+  ASSERT_TRUE(RunCycle(Options(tmp_.path() + "/second"), &pool, &state, &info).ok());
+  // A directory whose last block is half-written is looked at again (the
+  // block may be finished by now); nothing is committed.
+  EXPECT_LE(pool.map_tasks() - maps, 1);
+  EXPECT_EQ(state.last_run.mapped, 0u) << "every tally was current";
+  const nlohmann::json first = nlohmann::json::parse(ReadFile(tmp_.path() + "/first/summary.json"));
+  const nlohmann::json second =
+      nlohmann::json::parse(ReadFile(tmp_.path() + "/second/summary.json"));
+  EXPECT_EQ(first["totals"], second["totals"]);
+}
+
+TEST_F(CycleTest, AFailedDirectoryIsRecordedLeftOutAndSkippedUntilRequeued) {
+  // A ".pem" the map cannot read: a folder.
+  const std::string broken = root_ + "/2026-11-27";
+  ASSERT_EQ(::mkdir((broken + "/unreadable.pem").c_str(), 0755), 0);
+  InProcessPool pool(64 << 20);
+  RunState state;
+  CycleInfo info;
+  const CycleResult result = RunCycle(Options(tmp_.path() + "/out"), &pool, &state, &info);
+  EXPECT_TRUE(result.reports_written);
+  EXPECT_TRUE(result.any_failed);
+  EXPECT_FALSE(result.ok());
+  ASSERT_EQ(state.failed.count("2026-11-27"), 1u);
+  EXPECT_FALSE(state.failed["2026-11-27"].last_error.empty());
+  EXPECT_EQ(state.last_run.failed, 1u);
+  const nlohmann::json summary = nlohmann::json::parse(ReadFile(tmp_.path() + "/out/summary.json"));
+  EXPECT_NE(summary.dump().find("2026-11-27"), std::string::npos) << "listed as failed";
+
+  // Same input: skipped, not mapped again.
+  const int maps = pool.mapped(broken);
+  EXPECT_EQ(maps, 3) << "three attempts";
+  EXPECT_TRUE(RunCycle(Options(tmp_.path() + "/out2"), &pool, &state, &info).any_failed);
+  EXPECT_EQ(pool.mapped(broken), maps);
+
+  // Requeued and repaired: mapped, and nothing failed.
+  ASSERT_EQ(::rmdir((broken + "/unreadable.pem").c_str()), 0);
+  RunState requeue = state;
+  requeue.requeue.insert("2026-11-27");
+  ASSERT_TRUE(SaveRunState(RunStatePath(root_), requeue).ok());
+  const CycleResult again = RunCycle(Options(tmp_.path() + "/out3"), &pool, &state, &info);
+  EXPECT_TRUE(again.ok());
+  EXPECT_GT(pool.mapped(broken), maps);
+  EXPECT_TRUE(state.failed.empty());
+}
+
+}  // namespace
+}  // namespace ctmr::service
