@@ -1,5 +1,5 @@
 // `ct-coordinator plan`: the directories that need mapping, written as a map
-// plan (common/map_plan.h) for a scheduler other than `ct-coordinator run`:
+// plan (common/map/map_plan.h) for a scheduler other than `ct-coordinator run`:
 // Kubernetes Indexed Jobs, Slurm arrays, GNU parallel. Each entry is mapped
 // by `ct-worker map --plan FILE --index I`; `ct-coordinator reduce` then
 // reduces (mapping whatever is still stale).

@@ -1,6 +1,6 @@
 // `ct-coordinator reduce`: map whatever is stale in process on every core,
 // then reduce all tallies as of a date and write the reports. The reduce is
-// sharded (coordinator/shard_reducer.h) and stays within --memory-limit;
+// sharded (common/reduce/shard_reducer.h) and stays within --memory-limit;
 // --unsharded runs the whole-set TallyReducer instead, the reference the
 // sharded reduce is tested against.
 #ifndef CT_COORDINATOR_CLI_REDUCE_COMMAND_H_
