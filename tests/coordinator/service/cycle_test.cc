@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/base/civil_date.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -44,7 +45,7 @@ class CycleTest : public ::testing::Test {
 
   // `ct-coordinator reduce` over the reference copy, with `extra` flags.
   std::string ReferenceReports() {
-    const std::string out = tmp_.path() + "/reference-out";
+    std::string out = tmp_.path() + "/reference-out";
     auto r = RunCommand(
         ctmr::testing::ReduceArgv(tmp_.path() + "/reference", kAsOf, out, {"--window-days", "0"}));
     EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -56,7 +57,8 @@ class CycleTest : public ::testing::Test {
     ASSERT_FALSE(files.empty());
     EXPECT_EQ(ListDir(got), files);
     for (const std::string& name : files) {
-      EXPECT_TRUE(ReadFile(got + "/" + name) == ReadFile(want + "/" + name)) << name;
+      EXPECT_TRUE(ReadFile(absl::StrCat(got, "/", name)) == ReadFile(absl::StrCat(want, "/", name)))
+          << name;
     }
   }
 
