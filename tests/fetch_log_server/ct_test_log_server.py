@@ -9,6 +9,7 @@ Serves one log from files on disk through both read APIs:
 and injects faults on request (429, 500, dropped connections, stalls, oversize bodies,
 gzip bombs, tampered leaves, a shrinking tree ...). See README.md for the file formats
 and the flags. Prints "listening 127.0.0.1:PORT" as its first stdout line.
+With --listen-fd it serves on a socket its parent bound and listens on.
 """
 
 import argparse
@@ -379,6 +380,7 @@ class Faults:
                          ["short-read"] * args.fail_short_read)
         self.kinds = sorted(set(self.schedule), key=str)
         self.fired = {}  # fault kind -> times injected
+        self.cut_short = 0  # streamed bodies whose client hung up before their end
 
     def next_fault(self, path):
         if not path.startswith(self.args.fault_path_prefix) or path.startswith("/_test/"):
@@ -480,6 +482,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 n -= min(n, len(chunk))
         except OSError:
             self.close_connection = True
+            with self.server.faults.lock:
+                self.server.faults.cut_short += 1
 
     def _gzip_bomb(self):
         self._headers(200, "application/octet-stream", None, [("Content-Encoding", "gzip")])
@@ -501,6 +505,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         query = dict(urllib.parse.parse_qsl(url.query))
+        if path == "/_test/stats":
+            return self._stats()  # never faulted, stalled or oversized
         self.fault = self.server.faults.next_fault(path)
         if self.fault == 429:
             return self._send(429, "slow down\n", "text/plain", [("Retry-After", "1")])
@@ -553,13 +559,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         tile = parse_tile_path(path)
         if tile is not None:
             return self._tile(*tile)
-        if path == "/_test/stats":
-            faults = self.server.faults
-            with faults.lock:
-                stats = {"requests": faults.count, "head_requests": faults.head_requests,
-                         "faults": dict(faults.fired)}
-            return self._send(200, json.dumps(stats))
         return self._error(404, "not found")
+
+    def _stats(self):
+        faults = self.server.faults
+        with faults.lock:
+            stats = {"requests": faults.count, "head_requests": faults.head_requests,
+                     "faults": dict(faults.fired), "cut_short": faults.cut_short}
+        body = json.dumps(stats).encode()
+        self._headers(200, "application/json", len(body))
+        self.wfile.write(body)
 
     def _get_sth(self):
         srv = self.server
@@ -611,8 +620,13 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, log, args):
-        super().__init__(addr, Handler)
+    def __init__(self, addr, log, args, listening=None):
+        """Binds `addr`, or serves on `listening`, a socket already bound and listening."""
+        super().__init__(addr, Handler, bind_and_activate=listening is None)
+        if listening is not None:
+            self.socket.close()
+            self.socket = listening
+            self.server_address = listening.getsockname()
         self.log = log
         self.args = args
         self.faults = Faults(args)
@@ -666,6 +680,9 @@ def parse_args(argv):
                           "tests/data/ct/navigli2025h2")
     p.add_argument("--origin", default=None, help="checkpoint origin line")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--listen-fd", type=int, default=None, metavar="FD",
+                   help="serve on this inherited socket (bound and listening) instead of "
+                        "binding --port: servers started one after the other keep one URL")
     p.add_argument("--sign-key", metavar="PEM", help="ECDSA P-256 private key: sign STH/checkpoint")
     p.add_argument("--max-entries", type=int, default=256, help="get-entries cap per response")
     p.add_argument("--fail-429", type=int, default=0, metavar="N")
@@ -712,7 +729,8 @@ def main(argv=None):
             log.origin = args.origin
     else:
         log = load_tiled_dir(args.serve_real_navigli, args.origin or "navigli2025h2.sunlight.geomys.org")
-    srv = Server(("127.0.0.1", args.port), log, args)
+    listening = socket.socket(fileno=args.listen_fd) if args.listen_fd is not None else None
+    srv = Server(("127.0.0.1", args.port), log, args, listening)
     print("listening 127.0.0.1:%d" % srv.server_address[1], flush=True)
     try:
         srv.serve_forever()

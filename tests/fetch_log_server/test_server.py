@@ -10,10 +10,12 @@ import hashlib
 import http.client
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.parse
@@ -33,9 +35,9 @@ def sha256(b):
 
 
 class Server:
-    def __init__(self, *flags, source=("--serve-real-navigli", NAVIGLI)):
+    def __init__(self, *flags, source=("--serve-real-navigli", NAVIGLI), pass_fds=()):
         self.proc = subprocess.Popen([sys.executable, SERVER, *source, "--port", "0", *flags],
-                                     stdout=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, pass_fds=pass_fds)
         line = self.proc.stdout.readline().decode()
         assert line.startswith("listening 127.0.0.1:"), line
         self.port = int(line.rsplit(":", 1)[1])
@@ -356,6 +358,30 @@ class FaultTest(unittest.TestCase):
     def test_oversize(self):
         with Server("--oversize-body", "--oversize-bytes", str(3 << 20)) as s:
             self.assertEqual(len(s.get("/checkpoint")[2]), 3 << 20)
+            self.assertEqual(s.json("/_test/stats")["cut_short"], 0)
+
+    def test_oversize_body_cut_short_by_the_client(self):
+        with Server("--oversize-body") as s:
+            with socket.create_connection(("127.0.0.1", s.port)) as c:
+                c.sendall(b"GET /checkpoint HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertTrue(c.recv(4096).startswith(b"HTTP/1.1 200"))
+            # The server notices the hang-up at its next write.
+            deadline = time.monotonic() + 30
+            while s.json("/_test/stats")["cut_short"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertEqual(s.json("/_test/stats"),
+                             {"requests": 1, "head_requests": 0, "faults": {}, "cut_short": 1})
+
+    def test_servers_one_after_the_other_on_an_inherited_socket(self):
+        with socket.socket() as listening:
+            listening.bind(("127.0.0.1", 0))
+            listening.listen()
+            port = listening.getsockname()[1]
+            fd = listening.fileno()
+            for flags in [(), ("--shrink-tree",)]:
+                with Server("--listen-fd", str(fd), *flags, pass_fds=(fd,)) as s:
+                    self.assertEqual(s.port, port)
+                    self.assertEqual(s.json("/ct/v1/get-sth")["tree_size"], 512)
 
 
 if __name__ == "__main__":
