@@ -86,7 +86,7 @@ std::vector<std::string> RunOnceArgv(const std::string& root, const std::string&
                                    as_of,
                                    "--once",
                                    "--bind",
-                                   "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()),
+                                   "tcp://127.0.0.1:0",
                                    "--heartbeat-ms",
                                    "100",
                                    "--local-workers",
@@ -141,6 +141,26 @@ int FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
+SharedListener::SharedListener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(fd_, SOMAXCONN) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd_ >= 0) ::close(fd_);
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+SharedListener::~SharedListener() { ::close(fd_); }
+
+int SharedListener::InheritableFd() const { return ::dup(fd_); }
+
 bool WaitFor(double seconds, const std::function<bool()>& predicate) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
@@ -149,6 +169,26 @@ bool WaitFor(double seconds, const std::function<bool()>& predicate) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return predicate();
+}
+
+std::string WaitForCoordinatorEndpoint(pid_t coordinator, const std::string& log, double seconds) {
+  constexpr char kMarker[] = "; local workers connect to ";
+  std::string endpoint;
+  WaitFor(seconds, [&] {
+    const std::string text = ReadFile(log);
+    const size_t at = text.find(kMarker);
+    const size_t eol = at == std::string::npos ? at : text.find('\n', at);
+    if (eol != std::string::npos) {
+      const size_t start = at + sizeof(kMarker) - 1;
+      endpoint = text.substr(start, eol - start);
+      return true;
+    }
+    // Exited (not reaped: WNOWAIT leaves that to WaitProcess)?
+    siginfo_t info{};
+    return ::waitid(P_PID, coordinator, &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+           info.si_pid == coordinator;
+  });
+  return endpoint;
 }
 
 std::string ReadFile(const std::string& path) {

@@ -42,8 +42,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv);
 std::vector<std::string> ReduceArgv(const std::string& root, const std::string& as_of,
                                     const std::string& out,
                                     const std::vector<std::string>& extra = {});
-// `ct-coordinator run --once` on a free loopback port with 2 local workers and
-// 100 ms heartbeats, then EXTRA.
+// `ct-coordinator run --once` on a loopback port it picks itself (port 0) with
+// 2 local workers and 100 ms heartbeats, then EXTRA.
 std::vector<std::string> RunOnceArgv(const std::string& root, const std::string& as_of,
                                      const std::string& out,
                                      const std::vector<std::string>& extra = {});
@@ -58,8 +58,40 @@ int WaitProcess(pid_t pid);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();
 
+// A TCP socket on 127.0.0.1 that the test binds (port 0: the kernel picks)
+// and listens on for as long as it lives, for servers that must keep one
+// address across restarts: each in turn serves on it (accepts from it), so
+// the port is never free for another process to take in between.
+// Connections made while no server runs wait in its backlog.
+class SharedListener {
+ public:
+  SharedListener();  // throws std::runtime_error
+  ~SharedListener();
+  SharedListener(const SharedListener&) = delete;
+  SharedListener& operator=(const SharedListener&) = delete;
+
+  int port() const { return port_; }
+  // A duplicate of the socket that is not close-on-exec (the socket itself
+  // is), for the next process started to inherit; the caller closes it once
+  // that process is started. -1 on failure.
+  int InheritableFd() const;
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // Polls `predicate` every 20 ms until it holds or `seconds` pass.
 bool WaitFor(double seconds, const std::function<bool()>& predicate);
+
+// The endpoint workers reach `ct-coordinator run` at, read from the "bound ...;
+// local workers connect to ENDPOINT" line it writes to `log` (its
+// StartProcessLogged file) once bound. Start it with `--bind
+// tcp://127.0.0.1:0`: the port is picked by the coordinator's own bind, so no
+// other process can take it in between. Returns "" if `coordinator` exits
+// first (it is left to WaitProcess) or `seconds` pass.
+std::string WaitForCoordinatorEndpoint(pid_t coordinator, const std::string& log,
+                                       double seconds = 30);
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& contents);
