@@ -6,11 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -22,13 +20,13 @@ namespace {
 
 using ::ctmr::testing::BinaryPath;
 using ::ctmr::testing::CopyTree;
-using ::ctmr::testing::FreeLoopbackPort;
 using ::ctmr::testing::ListDir;
 using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::RunCommand;
 using ::ctmr::testing::StartProcessLogged;
 using ::ctmr::testing::TempDir;
 using ::ctmr::testing::WaitFor;
+using ::ctmr::testing::WaitForCoordinatorEndpoint;
 using ::ctmr::testing::WaitProcess;
 using Json = nlohmann::json;
 
@@ -39,7 +37,6 @@ class DistributedTest : public ::testing::Test {
   void SetUp() override {
     root_ = tmp_.path() + "/root";
     reference_ = tmp_.path() + "/reference";
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());
   }
 
   // A corpus with every edge case; `big_directory_certs` > 0 adds 2026-11-19,
@@ -78,7 +75,9 @@ class DistributedTest : public ::testing::Test {
     }
   }
 
-  std::vector<std::string> Coordinator(std::vector<std::string> extra) {
+  // `ct-coordinator run` on `bind`; port 0: the coordinator's bind picks one.
+  std::vector<std::string> Coordinator(std::vector<std::string> extra,
+                                       const std::string& bind = "tcp://127.0.0.1:0") {
     std::vector<std::string> argv = {BinaryPath("ct-coordinator"),
                                      "run",
                                      "--data-dir",
@@ -86,13 +85,21 @@ class DistributedTest : public ::testing::Test {
                                      "--as-of",
                                      kAsOf,
                                      "--bind",
-                                     endpoint_,
+                                     bind,
                                      "--heartbeat-ms",
                                      "100",
                                      "--lease",
                                      "3"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
+  }
+
+  // Starts the coordinator logging to `log` and waits until it has bound its
+  // port: endpoint_ is then where workers reach it ("" if it exited first).
+  pid_t StartCoordinator(const std::vector<std::string>& extra, const std::string& log) {
+    const pid_t pid = StartProcessLogged(Coordinator(extra), log);
+    endpoint_ = WaitForCoordinatorEndpoint(pid, log);
+    return pid;
   }
 
   pid_t StartWorker(const std::string& log, std::vector<std::string> extra = {}) {
@@ -111,6 +118,27 @@ class DistributedTest : public ::testing::Test {
     return n;
   }
 
+  // The map tasks the running coordinator says `worker` (a pid) holds, as
+  // `ct-coordinator workers --json` lists them ("map 2026-11-19"); a worker
+  // names itself "<host>:<pid>".
+  std::vector<std::string> RunningTasks(pid_t worker) {
+    const auto r =
+        RunCommand({BinaryPath("ct-coordinator"), "workers", "--data-dir", root_, "--json"});
+    const Json reply = Json::parse(r.output, nullptr, false);
+    std::vector<std::string> tasks;
+    if (r.exit_code != 0 || !reply.is_object()) return tasks;
+    const std::string suffix = ":" + std::to_string(worker);
+    for (const Json& w : reply.value("workers", Json::array())) {
+      const std::string name = w.value("name", "");
+      if (name.size() <= suffix.size() ||
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        continue;
+      }
+      for (const Json& t : w.value("running", Json::array())) tasks.push_back(t.value("task", ""));
+    }
+    return tasks;
+  }
+
   TempDir tmp_;
   std::string root_, reference_, endpoint_;
 };
@@ -125,7 +153,8 @@ TEST_F(DistributedTest, FourLocalWorkersMapTwoHundredDirectories) {
 TEST_F(DistributedTest, WorkerKilledMidTask) {
   Generate(30000, 40);
   const std::string log = tmp_.path() + "/coordinator.log";
-  const pid_t coordinator = StartProcessLogged(Coordinator({"--once"}), log);
+  const pid_t coordinator = StartCoordinator({"--once"}, log);
+  ASSERT_FALSE(endpoint_.empty()) << ReadFile(log);
   const pid_t a = StartWorker("a.log");
   const pid_t b = StartWorker("b.log");
   ASSERT_TRUE(WaitFor(30, [&] { return CountOracles() >= 2; }));
@@ -140,12 +169,16 @@ TEST_F(DistributedTest, WorkerKilledMidTask) {
 TEST_F(DistributedTest, StalledWorkerComesBackLateAndItsResultIsDiscarded) {
   Generate(3000, 12, 150000);
   const std::string log = tmp_.path() + "/coordinator.log";
-  const pid_t coordinator = StartProcessLogged(Coordinator({"--interval", "3600"}), log);
+  const pid_t coordinator = StartCoordinator({"--interval", "3600"}, log);
+  ASSERT_FALSE(endpoint_.empty()) << ReadFile(log);
   const pid_t a = StartWorker("a.log");
-  // Let A take the big directory, then freeze it inside that map, past its lease.
-  ASSERT_TRUE(WaitFor(10, [&] { return ReadFile(log).find("worker joined") != std::string::npos; }))
-      << ReadFile(log);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Once A holds the big directory's lease, freeze it inside that map, past its lease.
+  ASSERT_TRUE(WaitFor(30, [&] {
+    for (const std::string& task : RunningTasks(a)) {
+      if (task == "map 2026-11-19") return true;
+    }
+    return false;
+  })) << ReadFile(log);
   ::kill(a, SIGSTOP);
   const pid_t b = StartWorker("b.log");
   ASSERT_TRUE(WaitFor(60, [&] {
@@ -189,9 +222,13 @@ TEST_F(DistributedTest, DirectoryThatAlwaysFailsIsFailedAfterThreeAttemptsThenRe
 
 TEST_F(DistributedTest, CoordinatorKilledAndRestartedDoesNotRemapCommittedDirectories) {
   Generate(40000, 30);
+  // The restarted coordinator must come back where its workers are waiting:
+  // a Unix socket path, which no other process can take while it is down, as
+  // a TCP port freed by the kill could be.
+  endpoint_ = "ipc://" + tmp_.path() + "/coordinator.ipc";
   const std::string log = tmp_.path() + "/coordinator.log";
   const pid_t workers[] = {StartWorker("a.log"), StartWorker("b.log")};
-  const pid_t coordinator = StartProcessLogged(Coordinator({"--once"}), log);
+  const pid_t coordinator = StartProcessLogged(Coordinator({"--once"}, endpoint_), log);
   ASSERT_TRUE(WaitFor(60, [&] { return CountOracles() >= 5; }));
   ::kill(coordinator, SIGKILL);
   WaitProcess(coordinator);
@@ -207,7 +244,7 @@ TEST_F(DistributedTest, CoordinatorKilledAndRestartedDoesNotRemapCommittedDirect
     ::stat(path.c_str(), &st);
     mtimes[path] = st.st_mtim;
   }
-  const pid_t restarted = StartProcessLogged(Coordinator({"--once"}), log);
+  const pid_t restarted = StartProcessLogged(Coordinator({"--once"}, endpoint_), log);
   EXPECT_EQ(WaitProcess(restarted), 0) << ReadFile(log);
   for (const auto& [path, when] : mtimes) {
     struct stat st;
@@ -237,17 +274,26 @@ TEST_F(DistributedTest, OnlyAuthorizedCurveKeysGetTasks) {
   }
   CopyTree(keys + "/good.pub", authorized + "/good.pub");
   const std::string log = tmp_.path() + "/coordinator.log";
-  const pid_t coordinator =
-      StartProcessLogged(Coordinator({"--once", "--curve-secret-key", keys + "/coordinator.key",
-                                      "--authorized-keys", authorized}),
-                         log);
+  const pid_t coordinator = StartCoordinator(
+      {"--once", "--curve-secret-key", keys + "/coordinator.key", "--authorized-keys", authorized},
+      log);
+  ASSERT_FALSE(endpoint_.empty()) << ReadFile(log);
   const pid_t bad = StartWorker("bad.log", {"--curve-server-key", keys + "/coordinator.pub",
                                             "--curve-secret-key", keys + "/bad.key"});
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // The bad worker has reached the coordinator and its ZAP handler said no
+  // (zap_authenticator.cc logs the key it denies).
+  const std::string bad_key = ReadFile(keys + "/bad.pub").substr(7, 40);  // "public <z85>"
+  ASSERT_TRUE(WaitFor(30, [&] {
+    return ReadFile(log).find("denied CURVE client " + bad_key) != std::string::npos;
+  })) << ReadFile(log);
   EXPECT_EQ(CountOracles(), 0) << "an unauthorized worker got a task";
   const pid_t good = StartWorker("good.log", {"--curve-server-key", keys + "/coordinator.pub",
                                               "--curve-secret-key", keys + "/good.key"});
   EXPECT_EQ(WaitProcess(coordinator), 0) << ReadFile(log);
+  // Denied all along: the whole run, only the good worker joined.
+  const std::string text = ReadFile(log);
+  EXPECT_EQ(text.find(":" + std::to_string(bad) + " with "), std::string::npos) << text;
+  EXPECT_NE(text.find(":" + std::to_string(good) + " with "), std::string::npos) << text;
   for (pid_t w : {bad, good}) {
     ::kill(w, SIGTERM);
     WaitProcess(w);
@@ -258,17 +304,32 @@ TEST_F(DistributedTest, OnlyAuthorizedCurveKeysGetTasks) {
 TEST_F(DistributedTest, GarbageOnTheSocketIsDropped) {
   Generate(2000, 6);
   const std::string log = tmp_.path() + "/coordinator.log";
-  const pid_t coordinator = StartProcessLogged(Coordinator({"--once"}), log);
+  const pid_t coordinator = StartCoordinator({"--once"}, log);
+  ASSERT_FALSE(endpoint_.empty()) << ReadFile(log);
   {
     zmq::context_t context;
     zmq::socket_t raw(context, zmq::socket_type::dealer);
-    raw.set(zmq::sockopt::linger, 1000);
+    raw.set(zmq::sockopt::linger, 0);
+    // The coordinator closing the connection shows here as a disconnect event.
+    ASSERT_EQ(zmq_socket_monitor(raw.handle(), "inproc://raw-events", ZMQ_EVENT_DISCONNECTED), 0);
+    zmq::socket_t events(context, zmq::socket_type::pair);
+    events.set(zmq::sockopt::linger, 0);
+    events.set(zmq::sockopt::rcvtimeo, 30'000);
+    events.connect("inproc://raw-events");
     raw.connect(endpoint_);
     raw.send(zmq::str_buffer("not a protobuf at all"), zmq::send_flags::none);
     raw.send(zmq::buffer(std::string(4096, '\xff')), zmq::send_flags::none);
     const std::string huge(4 << 20, 'x');  // past ZMQ_MAXMSGSIZE: the peer is dropped
     raw.send(zmq::buffer(huge), zmq::send_flags::none);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    zmq::message_t event;
+    ASSERT_TRUE(events.recv(event)) << "the coordinator kept a peer that sent 4 MiB";
+    // Both undecodable messages, which came before, were read and dropped.
+    EXPECT_TRUE(WaitFor(30, [&] {
+      const std::string text = ReadFile(log);
+      const std::string dropped = "dropped an undecodable message";
+      const size_t first = text.find(dropped);
+      return first != std::string::npos && text.find(dropped, first + 1) != std::string::npos;
+    })) << ReadFile(log);
   }
   const pid_t worker = StartWorker("w.log");
   EXPECT_EQ(WaitProcess(coordinator), 0) << ReadFile(log);
