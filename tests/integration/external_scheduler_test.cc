@@ -15,7 +15,6 @@ namespace {
 
 using ::ctmr::testing::BinaryPath;
 using ::ctmr::testing::CopyTree;
-using ::ctmr::testing::FreeLoopbackPort;
 using ::ctmr::testing::ListDir;
 using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::RunCommand;
@@ -102,8 +101,7 @@ TEST(ExternalSchedulerTest, PlanThenMapEachIndexThenReduceEqualsRunAndReduce) {
                                "--as-of", kAsOf, "--unsharded"});
   ASSERT_EQ(reference.exit_code, 0) << reference.output;
   auto run = RunCommand({BinaryPath("ct-coordinator"), "run", "--data-dir", by_run, "--as-of",
-                         kAsOf, "--once", "--local-workers", "2", "--bind",
-                         "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort())});
+                         kAsOf, "--once", "--local-workers", "2", "--bind", "tcp://127.0.0.1:0"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   for (const char* report :
        {"cert-daily-stats.tsv", "issued-per-day.csv", "active-by-issuer.csv"}) {

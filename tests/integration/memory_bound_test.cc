@@ -16,7 +16,6 @@ namespace {
 
 using ::ctmr::testing::BinaryPath;
 using ::ctmr::testing::CommandResult;
-using ::ctmr::testing::FreeLoopbackPort;
 using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::RunCommand;
 using ::ctmr::testing::TempDir;

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr {
@@ -23,6 +22,7 @@ using ::ctmr::testing::RunCommand;
 using ::ctmr::testing::StartProcessLogged;
 using ::ctmr::testing::TempDir;
 using ::ctmr::testing::WaitFor;
+using ::ctmr::testing::WaitForCoordinatorEndpoint;
 using ::ctmr::testing::WaitProcess;
 
 // The port a process announced with "metrics on port N", or "".
@@ -65,12 +65,13 @@ TEST(RunMetricsTest, CountersMoveAcrossCyclesAndHealthIsUp) {
   ASSERT_EQ(dates.size(), 20u);
   for (size_t i = 0; i < 10; ++i) fs::rename(dates[i], root / dates[i].filename());
 
-  const std::string endpoint = absl::StrCat("tcp://127.0.0.1:", ctmr::testing::FreeLoopbackPort());
   const std::string coordinator_log = tmp.path() + "/coordinator.log";
   const pid_t coordinator = StartProcessLogged(
       {BinaryPath("ct-coordinator"), "run", "--data-dir", root, "--as-of", "2026-11-26", "--bind",
-       endpoint, "--interval", "1", "--metrics-listen", "127.0.0.1:0"},
+       "tcp://127.0.0.1:0", "--interval", "1", "--metrics-listen", "127.0.0.1:0"},
       coordinator_log);
+  const std::string endpoint = WaitForCoordinatorEndpoint(coordinator, coordinator_log);
+  ASSERT_FALSE(endpoint.empty()) << ReadFile(coordinator_log);
   const std::string worker_log = tmp.path() + "/worker.log";
   const pid_t worker = StartProcessLogged({BinaryPath("ct-worker"), "--connect", endpoint,
                                            "--threads", "1", "--metrics-listen", "127.0.0.1:0"},

@@ -15,7 +15,6 @@ namespace ctmr {
 namespace {
 
 using ::ctmr::testing::BinaryPath;
-using ::ctmr::testing::FreeLoopbackPort;
 using ::ctmr::testing::ListDir;
 using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::RunCommand;
