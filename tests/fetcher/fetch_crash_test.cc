@@ -140,7 +140,7 @@ TEST(FetchTornBlockTest, TornBlockIsNotLeftInTheData) {
   TempDir tmp;
   const GeneratedLog log = MakeGeneratedLog(tmp.path() + "/gen", 1000);
   const KeyPair key = MakeKeyPair(tmp.path(), "log-key");
-  const int port = FreeLoopbackPort();
+  const SharedListener port;
   const std::string half = tmp.path() + "/half";
   ASSERT_EQ(RunCommand({"/bin/mkdir", "-p", half}).exit_code, 0);
   ASSERT_EQ(::symlink((log.log_dir + "/entries.jsonl").c_str(), (half + "/entries.jsonl").c_str()),
@@ -150,7 +150,7 @@ TEST(FetchTornBlockTest, TornBlockIsNotLeftInTheData) {
             "{\"origin\": \"" + std::string(kBigLogOrigin) + "\", \"tree_size\": 500}\n");
   const std::string root = tmp.path() + "/root";
   {
-    LogServer server(tmp.path() + "/half-server.log", port);
+    LogServer server(tmp.path() + "/half-server.log", &port);
     ASSERT_TRUE(server.Start({"--log-dir", half, "--sign-key", key.pem_path}));
     const ChildRun run =
         RunBounded(FetchArgv(Api::kTiled, server.url(), root, key.spki_base64), 120);
@@ -170,7 +170,7 @@ TEST(FetchTornBlockTest, TornBlockIsNotLeftInTheData) {
   ASSERT_NE(end, std::string::npos);
   AppendFile(file, text.substr(0, end / 2));
 
-  LogServer server(tmp.path() + "/server.log", port);
+  LogServer server(tmp.path() + "/server.log", &port);
   ASSERT_TRUE(server.Start({"--log-dir", log.log_dir, "--sign-key", key.pem_path}));
   const ChildRun run = RunBounded(FetchArgv(Api::kTiled, server.url(), root, key.spki_base64), 120);
   ASSERT_EQ(run.exit_code, 0) << run.output;

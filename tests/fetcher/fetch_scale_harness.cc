@@ -96,10 +96,17 @@ KeyPair MakeKeyPair(const std::string& dir, const std::string& name) {
 ::testing::AssertionResult LogServer::Start(const std::vector<std::string>& args) {
   Stop();
   std::vector<std::string> argv = {"/usr/bin/python3",
-                                   SourceDir() + "/tests/fetch_log_server/ct_test_log_server.py",
-                                   "--port", std::to_string(port_)};
+                                   SourceDir() + "/tests/fetch_log_server/ct_test_log_server.py"};
+  const int inherited = shared_ != nullptr ? shared_->InheritableFd() : -1;
+  if (shared_ != nullptr && inherited < 0) return ::testing::AssertionFailure() << "dup failed";
+  if (inherited >= 0) {
+    argv.insert(argv.end(), {"--listen-fd", std::to_string(inherited)});
+  } else {
+    argv.insert(argv.end(), {"--port", "0"});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = StartProcessLogged(argv, log_path_);
+  if (inherited >= 0) ::close(inherited);
   bool exited = false;
   const bool up = WaitFor(180, [&] {
     if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {

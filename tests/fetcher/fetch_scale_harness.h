@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_support.h"
+
 namespace ctmr::testing {
 
 // make_big_log.sh's constants: the corpus is counted as of this date, and the
@@ -55,10 +57,11 @@ KeyPair MakeKeyPair(const std::string& dir, const std::string& name);
 // ct_test_log_server.py as a child process; stopped on destruction.
 class LogServer {
  public:
-  // `port` 0 picks a free one; ct-fetch's state is tied to the log's URL, so
-  // servers that stand for the same log one after the other share a port.
-  explicit LogServer(std::string log_path, int port = 0)
-      : log_path_(std::move(log_path)), port_(port) {}
+  // Binds a port of its own (port 0, read back from its output), or serves on
+  // `shared`, which must outlive it: ct-fetch's state is tied to the log's
+  // URL, so servers that stand for the same log one after the other share it.
+  explicit LogServer(std::string log_path, const SharedListener* shared = nullptr)
+      : log_path_(std::move(log_path)), shared_(shared) {}
   ~LogServer() { Stop(); }
   LogServer(const LogServer&) = delete;
   LogServer& operator=(const LogServer&) = delete;
@@ -74,7 +77,7 @@ class LogServer {
 
  private:
   std::string log_path_;
-  int port_;
+  const SharedListener* shared_;
   std::string url_;
   pid_t pid_ = -1;
 };
