@@ -55,9 +55,6 @@ pid_t StartProcessLogged(const std::vector<std::string>& argv, const std::string
 // Waits for `pid`; returns its exit code or -signal.
 int WaitProcess(pid_t pid);
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int FreeLoopbackPort();
-
 // A TCP socket on 127.0.0.1 that the test binds (port 0: the kernel picks)
 // and listens on for as long as it lives, for servers that must keep one
 // address across restarts: each in turn serves on it (accepts from it), so
