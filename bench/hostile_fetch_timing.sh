@@ -58,7 +58,8 @@ fetch() {  # API ROOT EXTRA...; prints "exit wall_s peak_MiB"
   local code=0
   /usr/bin/time -f "%e %M" -o "$work/time" "$build/bin/ct-fetch" --data-dir "$root" \
     "${args[@]}" --log-key "$key" --once --include-expired "$@" >/dev/null 2>&1 || code=$?
-  read -r wall maxrss <"$work/time"
+  # GNU time writes "Command exited with non-zero status N" first.
+  read -r wall maxrss < <(tail -n 1 "$work/time")
   echo "$code $wall $(awk -v k="$maxrss" 'BEGIN {printf "%.1f", k / 1024}')"
 }
 
