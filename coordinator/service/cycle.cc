@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/civil_date.h"
 #include "common/base/memory_budget.h"
+#include "common/base/status_macros.h"
 #include "common/map/data_root.h"
 #include "coordinator/report/reports.h"
 #include "coordinator/service/distributed_reduce.h"
@@ -82,64 +83,96 @@ CycleResult Interrupted(absl::Status status) {
   return r;
 }
 
-}  // namespace
-
-CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state, CycleInfo* info) {
-  Scheduler& scheduler = pool->scheduler();
-  const std::string run_id = RunId();
-  const int32_t as_of = options.as_of.value_or(base::TodayUtc());
-  const std::string state_path = RunStatePath(options.data_dir);
-  absl::StatusOr<RunState> loaded = LoadRunState(state_path);
-  if (!loaded.ok()) {
-    LOG(ERROR) << loaded.status().message();
-    return CycleResult{false, true, absl::OkStatus()};
-  }
+// Step 1: the state file, requeue requests, leftovers of a killed run.
+absl::Status LoadState(const RunOptions& options, const std::string& run_id, int32_t as_of,
+                       RunState* state) {
+  absl::StatusOr<RunState> loaded = LoadRunState(RunStatePath(options.data_dir));
+  if (!loaded.ok()) return loaded.status();
   *state = *std::move(loaded);
   RemoveLeftoverSnapshots(options.data_dir);
   for (const std::string& name : ApplyRequeue(*state)) LOG(INFO) << "requeued " << name;
-  *info = CycleInfo{run_id, base::FormatDate(as_of), "map", pool->NowMs()};
   state->last_run = LastRun{};
   state->last_run.run_id = run_id;
   state->last_run.started_at = NowRfc3339();
   state->last_run.as_of = base::FormatDate(as_of);
+  return absl::OkStatus();
+}
 
-  absl::StatusOr<map::DataRootListing> listing = map::ListDataRoot(options.data_dir);
-  if (!listing.ok()) {
-    LOG(ERROR) << listing.status().message();
-    return CycleResult{false, true, absl::OkStatus()};
-  }
-
-  // Map: one task per stale directory; failed ones wait for a requeue or new
-  // input.
-  FailureLog failures(options.data_dir, state);
+// Step 2: one map task per stale directory; failed ones wait for a requeue
+// or new input. Returns how many tallies changed; errors are the pool's.
+absl::StatusOr<uint64_t> MapStaleDirectories(const map::DataRootListing& listing,
+                                             const std::string& run_id, int32_t as_of,
+                                             TaskPool* pool, RunState* state,
+                                             FailureLog* failures) {
+  Scheduler& scheduler = pool->scheduler();
   std::map<uint64_t, const map::DateDirectory*> map_tasks;
-  const MapWork work = FindMapWork(*listing, *state);
-  for (const std::string& name : work.skipped_failed) failures.Skipped(name);
+  const MapWork work = FindMapWork(listing, *state);
+  for (const std::string& name : work.skipped_failed) failures->Skipped(name);
   for (const std::string& name : work.retried) {
     LOG(INFO) << name << " failed before and its input changed: trying again";
     state->failed.erase(name);
   }
   for (const map::DateDirectory* d : work.to_map) map_tasks[scheduler.AddMapTask(d->path)] = d;
   LOG(INFO) << "run " << run_id << " as of " << base::FormatDate(as_of) << ": "
-            << listing->dates.size() << " date directories, " << map_tasks.size() << " to map, "
-            << failures.names().size() << " skipped as failed";
-  if (absl::Status drained = pool->Drain("map", map_tasks.size()); !drained.ok()) {
-    return Interrupted(std::move(drained));
-  }
+            << listing.dates.size() << " date directories, " << map_tasks.size() << " to map, "
+            << failures->names().size() << " skipped as failed";
+  RETURN_IF_ERROR(pool->Drain("map", map_tasks.size()));
   uint64_t mapped = 0;
   for (const auto& [id, dir] : map_tasks) {
     const Task* t = scheduler.task(id);
     if (t->state == TaskState::kDone) {
       if (t->result.map().committed()) ++mapped;
     } else {
-      failures.MapFailed(*dir, *t);
+      failures->MapFailed(*dir, *t);
     }
   }
   state->last_run.map_tasks = map_tasks.size();
   state->last_run.mapped = mapped;
+  return mapped;
+}
 
-  // Reduce every mapped, non-failed directory (expired ones too: certs_issued
-  // counts them).
+// Step 4's bookkeeping: this cycle's summary into the state file, keeping the
+// requeue requests written while the cycle ran for the next one.
+void SaveState(const RunOptions& options, const Scheduler& scheduler,
+               const reduce::ReduceOutcome& reduced, const FailureLog& failures, RunState* state) {
+  state->last_run.merge_tasks = reduced.run.shards + reduced.run.splits;
+  state->last_run.failed = failures.names().size();
+  state->last_run.discarded_results = scheduler.discarded_results();
+  state->last_run.finished_at = NowRfc3339();
+  state->workers.clear();
+  for (const auto& [id, w] : scheduler.workers()) {
+    state->workers.push_back(WorkerLabel(id, w.name));
+  }
+  const std::string path = RunStatePath(options.data_dir);
+  absl::StatusOr<RunState> current = LoadRunState(path);
+  if (current.ok()) state->requeue = current->requeue;
+  absl::Status saved = SaveRunState(path, *state);
+  if (!saved.ok()) LOG(ERROR) << "cannot save " << path << ": " << saved.message();
+}
+
+}  // namespace
+
+CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state, CycleInfo* info) {
+  const std::string run_id = RunId();
+  const int32_t as_of = options.as_of.value_or(base::TodayUtc());
+  if (absl::Status loaded = LoadState(options, run_id, as_of, state); !loaded.ok()) {
+    LOG(ERROR) << loaded.message();
+    return CycleResult{false, true, absl::OkStatus()};
+  }
+  *info = CycleInfo{run_id, base::FormatDate(as_of), "map", pool->NowMs()};
+  absl::StatusOr<map::DataRootListing> listing = map::ListDataRoot(options.data_dir);
+  if (!listing.ok()) {
+    LOG(ERROR) << listing.status().message();
+    return CycleResult{false, true, absl::OkStatus()};
+  }
+
+  FailureLog failures(options.data_dir, state);
+  absl::StatusOr<uint64_t> mapped =
+      MapStaleDirectories(*listing, run_id, as_of, pool, state, &failures);
+  if (!mapped.ok()) return Interrupted(mapped.status());
+
+  // Step 3: every mapped, non-failed directory (expired ones too:
+  // certs_issued counts them).
   info->phase = "reduce";
   std::vector<const map::DateDirectory*> reducible;
   for (const map::DateDirectory& d : listing->dates) {
@@ -149,23 +182,20 @@ CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state,
       ReduceOnWorkers(options, run_id, as_of, reducible, pool);
   if (!reduced.ok()) {
     const absl::Status& s = reduced.status();
-    if (absl::IsCancelled(s) || absl::IsUnavailable(s) || absl::IsAborted(s)) {
-      if (!absl::IsCancelled(s)) LOG(ERROR) << s.message() << "; no report this cycle";
-      return Interrupted(s);
-    }
-    LOG(ERROR) << s.message() << "; no report this cycle";
+    if (!absl::IsCancelled(s)) LOG(ERROR) << s.message() << "; no report this cycle";
+    if (absl::IsCancelled(s) || absl::IsUnavailable(s) || absl::IsAborted(s)) return Interrupted(s);
     return CycleResult{false, true, absl::OkStatus()};
   }
   for (const auto& [name, status] : reduced->failed) failures.ReduceFailed(name, status);
-  scheduler.TakeFinished();
+  pool->scheduler().TakeFinished();
 
-  // Report.
+  // Step 4.
   info->phase = "report";
   CycleResult result;
   report::Report report;
   report.as_of = as_of;
   report.window_days = options.window_days;
-  report.mapped_directories = mapped;
+  report.mapped_directories = *mapped;
   report.failed_directories.assign(failures.names().begin(), failures.names().end());
   report.invalid_date_directories = listing->invalid_date_names;
   report.stats = std::move(reduced->stats);
@@ -177,28 +207,15 @@ CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state,
     LOG(ERROR) << "cannot write the reports: " << written.message();
   }
   result.any_failed = !failures.names().empty();
-
-  const uint64_t shard_tasks = reduced->run.shards + reduced->run.splits;
-  state->last_run.merge_tasks = shard_tasks;
-  state->last_run.failed = failures.names().size();
-  state->last_run.discarded_results = scheduler.discarded_results();
-  state->last_run.finished_at = NowRfc3339();
-  state->workers.clear();
-  for (const auto& [id, w] : scheduler.workers()) {
-    state->workers.push_back(WorkerLabel(id, w.name));
-  }
-  // Requests written while this cycle ran are kept for the next one.
-  absl::StatusOr<RunState> current = LoadRunState(state_path);
-  if (current.ok()) state->requeue = current->requeue;
-  absl::Status saved = SaveRunState(state_path, *state);
-  if (!saved.ok()) LOG(ERROR) << "cannot save " << state_path << ": " << saved.message();
+  SaveState(options, pool->scheduler(), *reduced, failures, state);
 
   const reduce::ActiveCounts& t = report.stats.totals;
   LOG(INFO) << "as of " << base::FormatDate(as_of) << ": " << t.certs << " active certificates, "
             << t.fqdns << " FQDNs, " << t.regdomains << " registered domains, " << t.wildcards
-            << " wildcards in " << report.stats.active_directories << " directories (" << mapped
-            << " mapped now, " << failures.names().size() << " failed, " << shard_tasks
-            << " shard tasks holding at most " << base::FormatBytes(reduced->run.peak_reserved)
+            << " wildcards in " << report.stats.active_directories << " directories (" << *mapped
+            << " mapped now, " << failures.names().size() << " failed, "
+            << state->last_run.merge_tasks << " shard tasks holding at most "
+            << base::FormatBytes(reduced->run.peak_reserved)
             << " of hash sets); reports: " << options.out_dir;
   return result;
 }
