@@ -9,6 +9,21 @@ Hash128 HashBytes(std::string_view bytes) {
   return Hash128{h.high64, h.low64};
 }
 
+Hasher128::Hasher128() : state_(XXH3_createState()) {
+  XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_));
+}
+
+Hasher128::~Hasher128() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+
+void Hasher128::Update(std::string_view bytes) {
+  XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), bytes.data(), bytes.size());
+}
+
+Hash128 Hasher128::Finish() const {
+  const XXH128_hash_t h = XXH3_128bits_digest(static_cast<XXH3_state_t*>(state_));
+  return Hash128{h.high64, h.low64};
+}
+
 void AppendHash(const Hash128& h, std::string* out) {
   char buf[16];
   for (int i = 0; i < 8; ++i) {

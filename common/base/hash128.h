@@ -33,6 +33,20 @@ struct Hash128 {
 
 Hash128 HashBytes(std::string_view bytes);
 
+// HashBytes over bytes fed in pieces: Update(a); Update(b) hashes a + b.
+class Hasher128 {
+ public:
+  Hasher128();
+  ~Hasher128();
+  Hasher128(const Hasher128&) = delete;
+  Hasher128& operator=(const Hasher128&) = delete;
+  void Update(std::string_view bytes);
+  Hash128 Finish() const;
+
+ private:
+  void* state_;  // XXH3_state_t, kept out of this header
+};
+
 // Appends the 16 big-endian bytes of `h` (so byte order equals operator<).
 void AppendHash(const Hash128& h, std::string* out);
 Hash128 ReadHash(const char* sixteen_bytes);

@@ -1,6 +1,7 @@
 #include "common/map/directory_mapper.h"
 
 #include <dirent.h>
+#include <glog/logging.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,7 +45,15 @@ std::string BaseName(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::optional<DirectoryTally> previous, tally::LoadOracle(dir));
+  absl::StatusOr<std::optional<DirectoryTally>> loaded = tally::LoadOracle(dir);
+  if (absl::IsDataLoss(loaded.status())) {
+    // A tally cut short or corrupted is never built upon: the directory is
+    // mapped again from the start, which is exact.
+    LOG(WARNING) << loaded.status().message();
+    loaded = std::optional<DirectoryTally>();
+  }
+  if (!loaded.ok()) return loaded.status();
+  std::optional<DirectoryTally> previous = *std::move(loaded);
   ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
 
   std::map<std::string, IssuerTallyBuilder, std::less<>> builders;

@@ -54,7 +54,8 @@ struct ReduceBase {
 
 // Step 1 over input_dir/<name> for each input. A tally that is missing or of
 // another format is not counted (its directory is not mapped); one that
-// cannot be read is listed in `failed` and left out.
+// cannot be read — no valid trailer, or, for an active one, a checksum that
+// does not match — is listed in `failed` and left out.
 ReduceBase ReduceWithoutNames(const std::string& input_dir, const std::vector<ReduceInput>& inputs);
 
 // The fewest shards such that `parallelism` shards at once each fit in

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +16,44 @@
 
 namespace ctmr::tally {
 
+namespace {
+
+constexpr char kTrailerMagic[8] = {'c', 't', 'm', 'r', 'T', 'L', 'Y', '1'};
+
+}  // namespace
+
+std::string EncodeOracleTrailer(std::string_view payload) {
+  std::string trailer(kTrailerMagic, sizeof(kTrailerMagic));
+  const uint64_t n = payload.size();
+  for (int i = 0; i < 8; ++i) trailer.push_back(static_cast<char>(n >> (8 * i)));
+  base::AppendHash(base::HashBytes(payload), &trailer);
+  return trailer;
+}
+
+absl::StatusOr<OracleTrailer> DecodeOracleTrailer(std::string_view last_bytes, uint64_t file_size,
+                                                  const std::string& path) {
+  const auto corrupt = [&](const char* why) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": ", why, "; the next map maps the directory again from the start"));
+  };
+  if (file_size < kOracleTrailerSize || last_bytes.size() != kOracleTrailerSize) {
+    return corrupt("too short to be a tally (cut short?)");
+  }
+  if (last_bytes.substr(0, sizeof(kTrailerMagic)) !=
+      std::string_view(kTrailerMagic, sizeof(kTrailerMagic))) {
+    return corrupt("no tally trailer (cut short, or written by an older version)");
+  }
+  OracleTrailer t;
+  for (int i = 0; i < 8; ++i) {
+    t.payload_size |= static_cast<uint64_t>(static_cast<uint8_t>(last_bytes[8 + i])) << (8 * i);
+  }
+  if (t.payload_size != file_size - kOracleTrailerSize) {
+    return corrupt("the trailer's length is not the file's");
+  }
+  t.checksum = base::ReadHash(last_bytes.data() + 16);
+  return t;
+}
+
 bool IsOracleFileName(const std::string& name) { return absl::StartsWith(name, kOracleFileName); }
 
 absl::StatusOr<std::optional<DirectoryTally>> LoadOracle(const std::string& dir) {
@@ -22,9 +61,20 @@ absl::StatusOr<std::optional<DirectoryTally>> LoadOracle(const std::string& dir)
   absl::StatusOr<std::string> bytes = base::ReadFileToString(path);
   if (absl::IsNotFound(bytes.status())) return std::optional<DirectoryTally>();
   if (!bytes.ok()) return bytes.status();
+  const size_t tail = std::min(bytes->size(), kOracleTrailerSize);
+  ASSIGN_OR_RETURN(const OracleTrailer trailer,
+                   DecodeOracleTrailer(std::string_view(*bytes).substr(bytes->size() - tail),
+                                       bytes->size(), path));
+  const std::string_view payload = std::string_view(*bytes).substr(0, trailer.payload_size);
+  if (base::HashBytes(payload) != trailer.checksum) {
+    return absl::DataLossError(absl::StrCat(
+        path,
+        ": the checksum does not match; the next map maps the directory again from the start"));
+  }
   DirectoryTally tally;
-  if (!tally.ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat(path, " does not parse; remove it to re-map"));
+  if (!tally.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::DataLossError(absl::StrCat(
+        path, " does not parse; the next map maps the directory again from the start"));
   }
   if (tally.format_version() != kDirectoryTallyFormat) return std::optional<DirectoryTally>();
   return std::optional<DirectoryTally>(std::move(tally));
@@ -35,6 +85,9 @@ absl::Status CommitOracle(const std::string& dir, const DirectoryTally& tally) {
   if (!tally.SerializeToString(&bytes)) {
     return absl::InternalError(absl::StrCat("cannot serialize the tally of ", dir));
   }
+  // The trailer is part of the one atomic write: a crash leaves the old file
+  // or the new one, and a file cut short by anything else has no trailer.
+  bytes += EncodeOracleTrailer(bytes);
   RETURN_IF_ERROR(base::WriteFileAtomically(absl::StrCat(dir, "/", kOracleFileName), bytes));
   std::string text;
   for (const FileOffset& f : tally.offsets())

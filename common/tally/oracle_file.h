@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/base/hash128.h"
 #include "proto/tally.pb.h"
 
 namespace ctmr::tally {
@@ -21,11 +23,34 @@ inline constexpr char kOracleOffsetsFileName[] = "oracle.out.offsets";
 // format is ignored and its directory mapped again from the start.
 inline constexpr uint32_t kDirectoryTallyFormat = 1;
 
+// The file is the DirectoryTally's protobuf encoding followed by a trailer
+// of kOracleTrailerSize bytes, written with it in one atomic commit: the magic
+// "ctmrTLY1", the encoding's length (8 bytes, little-endian) and its XXH3-128
+// (16 bytes, big-endian). A file cut short anywhere — even at a field
+// boundary, where the prefix still parses — has no valid trailer, and a
+// changed byte fails the checksum. Both are DataLoss: the map then maps the
+// directory again from the start, and a reduce lists it as failed by name;
+// it is never counted.
+inline constexpr size_t kOracleTrailerSize = 32;
+
+struct OracleTrailer {
+  uint64_t payload_size = 0;  // the protobuf encoding's length
+  base::Hash128 checksum;     // XXH3-128 of the encoding
+};
+// The trailer of `payload`.
+std::string EncodeOracleTrailer(std::string_view payload);
+// The trailer of the file at `path` of `file_size` bytes, given its last
+// kOracleTrailerSize bytes. DataLoss, naming `path`, when the file is too
+// short, the magic is wrong or the length does not match the file's.
+absl::StatusOr<OracleTrailer> DecodeOracleTrailer(std::string_view last_bytes, uint64_t file_size,
+                                                  const std::string& path);
+
 // True for the names the map itself writes into a date directory.
 bool IsOracleFileName(const std::string& name);
 
 // The committed tally of `dir`; nullopt when there is none or it has another
-// format. DataLoss when the file exists but does not parse.
+// format. DataLoss when the file exists but its trailer or checksum is wrong
+// or it does not parse.
 absl::StatusOr<std::optional<DirectoryTally>> LoadOracle(const std::string& dir);
 
 // Commits `tally` as dir/oracle.out (atomically) and then dir/oracle.out.offsets.

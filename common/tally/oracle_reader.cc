@@ -56,7 +56,15 @@ absl::StatusOr<std::optional<OracleReader>> OracleReader::Open(const std::string
   }
   struct stat st;
   if (::fstat(reader.fd_, &st) != 0) return base::ErrnoStatus(errno, "cannot stat", path);
-  reader.size_ = static_cast<uint64_t>(st.st_size);
+  // Only the payload is parsed: the trailer (oracle_file.h) says how long it
+  // is, and a file without a valid one is DataLoss before anything is read.
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  std::string last(std::min<uint64_t>(file_size, kOracleTrailerSize), '\0');
+  reader.size_ = file_size;
+  RETURN_IF_ERROR(reader.ReadExactly(file_size - last.size(), last.size(), last.data()));
+  ASSIGN_OR_RETURN(const OracleTrailer trailer, DecodeOracleTrailer(last, file_size, path));
+  reader.size_ = trailer.payload_size;
+  reader.checksum_ = trailer.checksum;
   RETURN_IF_ERROR(reader.Parse());
   if (reader.header_.format_version() != kDirectoryTallyFormat)
     return std::optional<OracleReader>();
@@ -71,6 +79,7 @@ OracleReader& OracleReader::operator=(OracleReader&& other) noexcept {
     path_ = std::move(other.path_);
     fd_ = std::exchange(other.fd_, -1);
     size_ = other.size_;
+    checksum_ = other.checksum_;
     buffer_ = std::move(other.buffer_);
     buffer_pos_ = other.buffer_pos_;
     header_ = std::move(other.header_);
@@ -84,7 +93,8 @@ OracleReader::~OracleReader() {
 }
 
 absl::Status OracleReader::Corrupt(std::string_view what) const {
-  return absl::DataLossError(absl::StrCat(path_, ": ", std::string(what), "; remove it to re-map"));
+  return absl::DataLossError(absl::StrCat(
+      path_, ": ", std::string(what), "; the next map maps the directory again from the start"));
 }
 
 absl::Status OracleReader::ReadExactly(uint64_t pos, size_t n, char* out) {
@@ -227,6 +237,19 @@ absl::Status OracleReader::ParseIssuer(uint64_t begin, uint64_t end) {
   }
   if (!issuer.header.ParseFromString(header_bytes)) return Corrupt("an issuer does not parse");
   issuers_.push_back(std::move(issuer));
+  return absl::OkStatus();
+}
+
+absl::Status OracleReader::VerifyChecksum() {
+  base::Hasher128 hasher;
+  std::string chunk;
+  constexpr uint64_t kChunk = 1 << 20;
+  for (uint64_t pos = 0; pos < size_; pos += kChunk) {
+    chunk.resize(static_cast<size_t>(std::min(kChunk, size_ - pos)));
+    RETURN_IF_ERROR(ReadExactly(pos, chunk.size(), chunk.data()));
+    hasher.Update(chunk);
+  }
+  if (hasher.Finish() != checksum_) return Corrupt("the checksum does not match");
   return absl::OkStatus();
 }
 

@@ -48,7 +48,11 @@ struct OracleIssuer {
 class OracleReader {
  public:
   // nullopt when `path` does not exist or holds another kDirectoryTallyFormat
-  // (as LoadOracle); DataLoss, naming the file, when it does not parse.
+  // (as LoadOracle); DataLoss, naming the file, when its trailer
+  // (oracle_file.h) is missing or wrong — a file cut short — or it does not
+  // parse. The checksum is not read here (that reads the whole file):
+  // VerifyChecksum does, once per reduce.
+
   static absl::StatusOr<std::optional<OracleReader>> Open(const std::string& path);
 
   OracleReader(OracleReader&& other) noexcept;
@@ -61,6 +65,10 @@ class OracleReader {
   // The directory's tally without its issuers.
   const DirectoryTally& header() const { return header_; }
   const std::vector<OracleIssuer>& issuers() const { return issuers_; }
+
+  // Reads the whole payload and checks it against the trailer's checksum.
+  // DataLoss, naming the file, when a byte changed.
+  absl::Status VerifyChecksum();
 
   // The records of `span` that lie in `range`: indexes [first, second).
   // A first probe where a uniform hash would put each bound, then a binary
@@ -90,7 +98,8 @@ class OracleReader {
 
   std::string path_;
   int fd_ = -1;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;  // of the payload: the file less its trailer
+  base::Hash128 checksum_;
   std::string buffer_;
   uint64_t buffer_pos_ = 0;  // file offset of buffer_[0]
   DirectoryTally header_;

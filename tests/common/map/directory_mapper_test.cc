@@ -154,13 +154,60 @@ TEST_F(DirectoryMapperTest, UnreadableFileFailsAndKeepsTheCommittedTally) {
   EXPECT_NE(stats.status().message().find("folder.pem"), std::string::npos);
 }
 
-TEST_F(DirectoryMapperTest, CorruptOracleIsAnErrorNotACrash) {
+// A tally that is cut short (even at a field boundary, where the prefix still
+// parses), corrupted, or garbage is never built upon: the directory is mapped
+// again from the start, and the result equals a fresh map.
+TEST_F(DirectoryMapperTest, ABadTallyIsMappedAgainFromTheStart) {
   WriteFile(dir_ + "/a.pem", NavigliPem());
-  WriteFile(dir_ + "/oracle.out", "\xff\xff\xff garbage");
-  DirectoryMapper mapper(suffixes_.get());
-  absl::StatusOr<MapStats> stats = mapper.Map(dir_);
-  ASSERT_FALSE(stats.ok());
-  EXPECT_EQ(stats.status().code(), absl::StatusCode::kDataLoss);
+  const MapStats fresh = MapOk();
+  ASSERT_EQ(fresh.certificates, 512u);
+  std::string want;
+  ASSERT_TRUE(Tally().SerializeToString(&want));
+  const std::string good = ReadFile(dir_ + "/oracle.out");
+  // Every top-level field boundary of the payload, and a few other cuts.
+  std::vector<size_t> cuts = {0, 3, good.size() / 2, good.size() - 1};
+  {
+    // A prefix that ends at a field boundary is itself a valid message: the
+    // bug this guards against was exactly such a prefix being accepted.
+    size_t at = 0;
+    const std::string payload = good.substr(0, good.size() - tally::kOracleTrailerSize);
+    while (at < payload.size()) {
+      // Each top-level field: a tag, then a varint (a length for messages
+      // and strings, the value itself for format_version).
+      const size_t start = at;
+      uint64_t tag = 0;
+      int shift = 0;
+      while (static_cast<uint8_t>(payload[at]) & 0x80) {
+        tag |= uint64_t{static_cast<uint8_t>(payload[at++]) & 0x7fu} << shift;
+        shift += 7;
+      }
+      tag |= uint64_t{static_cast<uint8_t>(payload[at++])} << shift;
+      uint64_t len = 0;
+      shift = 0;
+      while (static_cast<uint8_t>(payload[at]) & 0x80) {
+        len |= uint64_t{static_cast<uint8_t>(payload[at++]) & 0x7fu} << shift;
+        shift += 7;
+      }
+      len |= uint64_t{static_cast<uint8_t>(payload[at++])} << shift;
+      if ((tag & 7) == 2) at += len;  // varint fields: `len` was the value
+      cuts.push_back(start);
+    }
+  }
+  for (size_t cut : cuts) {
+    for (const std::string& broken : {good.substr(0, cut), good.substr(0, cut) + "\xff\xff"}) {
+      WriteFile(dir_ + "/oracle.out", broken);
+      const MapStats again = MapOk();
+      EXPECT_EQ(again.certificates, 512u) << "cut at " << cut;
+      std::string got;
+      ASSERT_TRUE(Tally().SerializeToString(&got));
+      EXPECT_EQ(got, want) << "cut at " << cut;
+    }
+  }
+  // A changed byte: the checksum.
+  std::string flipped = good;
+  flipped[flipped.size() / 3] ^= 0x01;
+  WriteFile(dir_ + "/oracle.out", flipped);
+  EXPECT_EQ(MapOk().certificates, 512u);
 }
 
 }  // namespace

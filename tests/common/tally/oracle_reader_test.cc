@@ -187,6 +187,41 @@ TEST_F(OracleReaderTest, CorruptFilesAreDataLoss) {
   EXPECT_TRUE(out.empty());
 }
 
+// The payload alone (a file of an older version, or one cut exactly before
+// its trailer) parses, but is not a tally: it has no trailer.
+TEST_F(OracleReaderTest, AFileWithoutItsTrailerIsDataLoss) {
+  const DirectoryTally tally = MakeTally(&rng_, {50, 50});
+  const std::string path = Commit(tally);
+  const std::string bytes = ::ctmr::testing::ReadFile(path);
+  ASSERT_GT(bytes.size(), kOracleTrailerSize);
+  for (size_t cut : {bytes.size() - kOracleTrailerSize, bytes.size() - 1,
+                     bytes.size() - kOracleTrailerSize / 2}) {
+    ::ctmr::testing::WriteFile(path, bytes.substr(0, cut));
+    EXPECT_EQ(OracleReader::Open(path).status().code(), absl::StatusCode::kDataLoss) << cut;
+    EXPECT_EQ(LoadOracle(tmp_.path()).status().code(), absl::StatusCode::kDataLoss) << cut;
+  }
+  // A longer file: its trailer is not at its end.
+  ::ctmr::testing::WriteFile(path, bytes + "x");
+  EXPECT_EQ(OracleReader::Open(path).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(OracleReaderTest, AChangedByteFailsTheChecksum) {
+  const DirectoryTally tally = MakeTally(&rng_, {3000, 50});
+  const std::string path = Commit(tally);
+  OracleReader intact = OpenOrDie(path);
+  EXPECT_TRUE(intact.VerifyChecksum().ok());
+  std::string bytes = ::ctmr::testing::ReadFile(path);
+  // Inside a hash set: the sets are not parsed on Open, only checksummed.
+  const OracleIssuer& first = intact.issuers()[0];
+  bytes[first.fqdns.offset + 100] ^= 0x40;
+  ::ctmr::testing::WriteFile(path, bytes);
+  OracleReader changed = OpenOrDie(path);
+  const absl::Status verified = changed.VerifyChecksum();
+  EXPECT_EQ(verified.code(), absl::StatusCode::kDataLoss) << verified;
+  EXPECT_NE(verified.message().find("checksum"), std::string::npos) << verified;
+  EXPECT_EQ(LoadOracle(tmp_.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(OracleReaderTest, KeepsReadingTheFileItOpened) {
   const DirectoryTally first = MakeTally(&rng_, {40});
   OracleReader reader = OpenOrDie(Commit(first));
