@@ -4,7 +4,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +30,24 @@ absl::StatusOr<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& p
     return absl::InternalError(absl::StrCat("cannot lock ", path, ": ", ErrnoText(error)));
   }
   return std::unique_ptr<LockFile>(new LockFile(fd));
+}
+
+absl::StatusOr<std::unique_ptr<LockFile>> LockFile::Wait(const std::string& path,
+                                                         const std::string& holder,
+                                                         int64_t timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms));
+  while (true) {
+    absl::StatusOr<std::unique_ptr<LockFile>> lock = Acquire(path, holder);
+    if (lock.ok() || !absl::IsFailedPrecondition(lock.status())) return lock;
+    // Polled rather than a blocking flock: a holder that never lets go (a
+    // hung NFS write) then ends in an error instead of a hang.
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(holder, " has held ", path, " for ", timeout_ms / 1000, " s"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 LockFile::~LockFile() { ::close(fd_); }

@@ -5,6 +5,7 @@
 #ifndef CT_COMMON_BASE_LOCK_FILE_H_
 #define CT_COMMON_BASE_LOCK_FILE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,12 @@ class LockFile {
   // ("another ct-fetch"). Internal when the file cannot be opened.
   static absl::StatusOr<std::unique_ptr<LockFile>> Acquire(const std::string& path,
                                                            const std::string& holder);
+  // As Acquire, but waits up to `timeout_ms` for the holder to finish (for
+  // short critical sections such as writing a report folder):
+  // DeadlineExceeded, naming the file and `holder`, when it does not.
+  static absl::StatusOr<std::unique_ptr<LockFile>> Wait(const std::string& path,
+                                                        const std::string& holder,
+                                                        int64_t timeout_ms);
   ~LockFile();  // releases the lock
   LockFile(const LockFile&) = delete;
   LockFile& operator=(const LockFile&) = delete;

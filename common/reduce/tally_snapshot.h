@@ -9,6 +9,12 @@
 // the entry is a symbolic link instead and pinned() is false: the reduce
 // still works, but a map running at the same time could skew it.
 // The folder is removed when the snapshot is destroyed.
+//
+// A process killed with -9 cannot remove its folder, so each snapshot holds a
+// lock on "<folder>.ct-snapshot-lock" beside it while it lives, and Take
+// first removes every snapshot in the same parent whose lock nobody holds —
+// on any host of a shared root (flock works over NFSv4). Only names with that
+// suffix are touched, so a parent such as /tmp is safe.
 #ifndef CT_COMMON_REDUCE_TALLY_SNAPSHOT_H_
 #define CT_COMMON_REDUCE_TALLY_SNAPSHOT_H_
 
@@ -17,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/base/lock_file.h"
 #include "common/map/data_root.h"
 
 namespace ctmr::reduce {
@@ -32,6 +39,10 @@ class TallySnapshot {
   TallySnapshot(const TallySnapshot&) = delete;
   TallySnapshot& operator=(const TallySnapshot&) = delete;
 
+  // Removes the snapshots under `parent` that their process abandoned (their
+  // lock is free). Returns how many; errors are ignored (best effort).
+  static int RemoveAbandoned(const std::string& parent);
+
   const std::string& folder() const { return folder_; }
   const std::vector<const map::DateDirectory*>& directories() const { return directories_; }
   bool pinned() const { return pinned_; }
@@ -40,6 +51,7 @@ class TallySnapshot {
   explicit TallySnapshot(std::string folder) : folder_(std::move(folder)) {}
 
   std::string folder_;
+  std::unique_ptr<base::LockFile> lock_;                // held while the folder is in use
   std::vector<const map::DateDirectory*> directories_;  // those with an oracle.out
   bool pinned_ = true;
 };

@@ -3,15 +3,18 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/civil_date.h"
 #include "common/base/file_util.h"
+#include "common/base/lock_file.h"
 #include "common/base/status_macros.h"
 #include "coordinator/report/daily_stats.h"
 #include "coordinator/report/history.h"
@@ -59,7 +62,7 @@ absl::Status WriteHistoryAndDailyStats(const std::string& out_dir, const Report&
     }
     const std::set<std::string> excluded(r.failed_directories.begin(), r.failed_directories.end());
     ASSIGN_OR_RETURN(backfill, BackfillFromTallies(r.data_dir, excluded, r.as_of, r.window_days,
-                                                   organization_of));
+                                                   r.history_days, organization_of));
   }
   page->daily = DailyRows(r.stats, backfill, history, std::nullopt);
   RETURN_IF_ERROR(base::WriteFileAtomically(
@@ -161,6 +164,19 @@ absl::Status WriteReports(const std::string& out_dir, const Report& report) {
   if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create ", out_dir, ": ", base::ErrnoText(errno)));
+  }
+  // One writer at a time: history.json is read, changed and written, and two
+  // runs writing one folder at once lost each other's records.
+  ASSIGN_OR_RETURN(const std::unique_ptr<base::LockFile> lock,
+                   base::LockFile::Wait(absl::StrCat(out_dir, "/", kReportsLockFileName),
+                                        "another report writer", 10 * 60 * 1000));
+  // Temp files of a writer killed mid-write ("<name>.tmp.<pid>.<n>"): only a
+  // lock holder writes here, so every one left now is abandoned.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(out_dir, ec)) {
+    if (absl::StrContains(e.path().filename().string(), ".tmp.")) {
+      std::filesystem::remove(e.path(), ec);
+    }
   }
   ReportPage page;
   page.summary_json = SummaryJson(report);

@@ -18,9 +18,17 @@ namespace ctmr::report {
 
 inline constexpr char kActiveByIssuerFileName[] = "active-by-issuer.csv";
 
+// --history-days: three years by default (longer than any certificate has
+// been valid since CT began), a century at most.
+inline constexpr int kDefaultHistoryDays = 1096;
+inline constexpr int kMaxHistoryDays = 36'500;
+
 struct Report {
   int32_t as_of = 0;
-  int window_days = 0;              // 0: no window
+  int window_days = 0;  // 0: no window
+  // certs_active is back-filled for at most this many days before as_of: a
+  // garbage date directory (0000-01-01) must not make a 740,000-row report.
+  int history_days = kDefaultHistoryDays;
   uint64_t mapped_directories = 0;  // directories whose tally this run changed
   std::vector<std::string> failed_directories;
   std::vector<std::string> invalid_date_directories;
@@ -31,7 +39,13 @@ struct Report {
   std::string data_dir;
 };
 
-// Writes the reports into `out_dir` (created if missing).
+// The lock file WriteReports holds in the report folder (hidden: the folder
+// is what a web server publishes).
+inline constexpr char kReportsLockFileName[] = ".lock";
+
+// Writes the reports into `out_dir` (created if missing), holding
+// out_dir/.lock: concurrent writers (two `reduce`s, `reduce` beside `run`)
+// take turns, so none loses another's history.json record.
 absl::Status WriteReports(const std::string& out_dir, const Report& report);
 
 // summary.json's text, exposed for tests and for printing.

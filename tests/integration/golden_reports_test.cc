@@ -17,7 +17,7 @@ namespace ctmr {
 namespace {
 
 using ::ctmr::testing::BinaryPath;
-using ::ctmr::testing::ListDir;
+using ::ctmr::testing::ListVisible;
 using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::RunCommand;
 using ::ctmr::testing::TempDir;
@@ -38,8 +38,8 @@ class GoldenReportsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = tmp_.path() + "/root";
-    auto gen = RunCommand({BinaryPath("ct-gen"), "--out", root_, "--certs", "3000", "--days",
-                           "40", "--first-date", "2026-11-20", "--as-of", kAsOf, "--seed", "7",
+    auto gen = RunCommand({BinaryPath("ct-gen"), "--out", root_, "--certs", "3000", "--days", "40",
+                           "--first-date", "2026-11-20", "--as-of", kAsOf, "--seed", "7",
                            "--window-days", "0", "--edge-cases"});
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
   }
@@ -48,14 +48,14 @@ class GoldenReportsTest : public ::testing::Test {
   // and CSVs, one TSV per organization) equals the golden, and no file is
   // missing from either side.
   void ExpectGolden(const std::string& out) {
-    const std::vector<std::string> files = ListDir(out);
+    const std::vector<std::string> files = ListVisible(out);
     if (Updating()) {
       for (const std::string& name : files) {
         WriteFile(GoldenDir() + "/" + name, ReadFile(out + "/" + name));
       }
       return;
     }
-    EXPECT_EQ(files, ListDir(GoldenDir())) << out;
+    EXPECT_EQ(files, ListVisible(GoldenDir())) << out;
     for (const std::string& name : files) {
       EXPECT_TRUE(ReadFile(out + "/" + name) == ReadFile(GoldenDir() + "/" + name))
           << out << "/" << name << " differs from the golden";
@@ -76,7 +76,7 @@ TEST_F(GoldenReportsTest, ReduceThenReportMatchGolden) {
   // `report` rebuilds the same files in place, mapping nothing, from the
   // tallies and the stores it keeps (history.json, active-by-issuer.csv):
   // every other file is removed first, so each one compared was rewritten.
-  for (const std::string& name : ListDir(out)) {
+  for (const std::string& name : ListVisible(out)) {
     if (name != "history.json" && name != "active-by-issuer.csv") {
       ASSERT_EQ(::unlink((out + "/" + name).c_str()), 0) << name;
     }

@@ -238,8 +238,8 @@ TEST_F(ReportHistoryTest, BackfillWithAWindowEqualsTheGeneratorsAnswers) {
 
 // Every file of two report directories, byte for byte.
 void ExpectSameFiles(const std::string& want, const std::string& got) {
-  ASSERT_EQ(ListDir(got), ListDir(want));
-  for (const std::string& name : ListDir(want)) {
+  ASSERT_EQ(ctmr::testing::ListVisible(got), ctmr::testing::ListVisible(want));
+  for (const std::string& name : ctmr::testing::ListVisible(want)) {
     EXPECT_EQ(ReadFile(got + "/" + name), ReadFile(want + "/" + name)) << name;
   }
 }

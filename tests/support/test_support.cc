@@ -210,3 +210,15 @@ std::vector<std::string> ListDir(const std::string& dir) {
 }
 
 }  // namespace ctmr::testing
+
+namespace ctmr::testing {
+
+std::vector<std::string> ListVisible(const std::string& dir) {
+  std::vector<std::string> names = ListDir(dir);
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string& n) { return !n.empty() && n[0] == '.'; }),
+              names.end());
+  return names;
+}
+
+}  // namespace ctmr::testing

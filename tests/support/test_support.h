@@ -97,6 +97,9 @@ void AppendFile(const std::string& path, const std::string& contents);
 void CopyTree(const std::string& from, const std::string& to);
 // Names in a directory, sorted, without "." and "..".
 std::vector<std::string> ListDir(const std::string& dir);
+// ListDir without hidden names (".lock" and the like): what a report folder
+// publishes.
+std::vector<std::string> ListVisible(const std::string& dir);
 
 }  // namespace ctmr::testing
 

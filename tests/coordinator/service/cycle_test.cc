@@ -14,7 +14,7 @@ namespace {
 
 using ::ctmr::testing::BinaryPath;
 using ::ctmr::testing::CopyTree;
-using ::ctmr::testing::ListDir;
+using ::ctmr::testing::ListVisible;
 using ::ctmr::testing::ReadFile;
 using ::ctmr::testing::RunCommand;
 using ::ctmr::testing::TempDir;
@@ -53,9 +53,9 @@ class CycleTest : public ::testing::Test {
   }
 
   static void ExpectSameReports(const std::string& got, const std::string& want) {
-    const std::vector<std::string> files = ListDir(want);
+    const std::vector<std::string> files = ListVisible(want);
     ASSERT_FALSE(files.empty());
-    EXPECT_EQ(ListDir(got), files);
+    EXPECT_EQ(ListVisible(got), files);
     for (const std::string& name : files) {
       EXPECT_TRUE(ReadFile(absl::StrCat(got, "/", name)) == ReadFile(absl::StrCat(want, "/", name)))
           << name;
