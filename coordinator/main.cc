@@ -20,6 +20,7 @@
 #include "common/base/civil_date.h"
 #include "common/base/guarded_main.h"
 #include "common/base/memory_budget.h"
+#include "common/reduce/tally_reducer.h"
 #include "common/rpc/zmq_util.h"
 #include "coordinator/cli/operator_commands.h"
 #include "coordinator/cli/plan_command.h"
@@ -77,9 +78,13 @@ int Main(int argc, char** argv) {
   reduce
       ->add_option("--window-days", options.window_days,
                    "count only directories in [as-of, as-of + N)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, ctmr::reduce::kMaxWindowDays));
+  reduce
+      ->add_option("--history-days", options.history_days,
+                   "back-fill certs_active at most this many days before as-of (default 1096)")
+      ->check(CLI::Range(1, ctmr::report::kMaxHistoryDays));
   reduce->add_option("--threads", options.threads, "map and shard threads (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 4096));
   std::string memory_limit;
   reduce->add_option("--shards", options.shards, "hash ranges (default: the fewest that fit)")
       ->check(CLI::Range(1u, 1u << 30));
@@ -95,22 +100,25 @@ int Main(int argc, char** argv) {
   run->add_option("--as-of", run_as_of, "count certificates active on this date (default: today)");
   run->add_option("--window-days", run_options.window_days,
                   "count only directories in [as-of, as-of + N)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, ctmr::reduce::kMaxWindowDays));
+  run->add_option("--history-days", run_options.history_days,
+                  "back-fill certs_active at most this many days before as-of (default 1096)")
+      ->check(CLI::Range(1, ctmr::report::kMaxHistoryDays));
   run->add_option("--bind", run_options.bind,
                   "ROUTER endpoint (default ipc://ROOT/state/coordinator.ipc)");
   run->add_option("--local-workers", run_options.local_workers,
                   "start N ct-worker processes on this machine")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 256));
   run->add_flag("--once", run_options.once, "one cycle, then exit (1 if a directory failed)");
   run->add_option("--out", run_options.out_dir, "report directory (default ROOT/reports)");
   run->add_option("--interval", run_options.interval_s, "seconds between cycles (default 300)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 366.0 * 86400));
   run->add_option("--lease", run_options.lease_s,
                   "seconds a task may run without a heartbeat naming it (default 600)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 7.0 * 86400));
   run->add_option("--max-attempts", run_options.max_attempts,
                   "tries before a directory is failed (default 3)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100));
   run->add_option("--shards", run_options.shards,
                   "hash ranges (default: from the workers' memory budgets)")
       ->check(CLI::Range(1u, 1u << 30));

@@ -8,7 +8,7 @@
 namespace ctmr::reduce {
 
 bool IsActive(int32_t day, int32_t as_of, int window_days) {
-  return day >= as_of && (window_days <= 0 || day < as_of + window_days);
+  return day >= as_of && (window_days <= 0 || int64_t{day} < int64_t{as_of} + int64_t{window_days});
 }
 
 std::string OrganizationKey(const std::string& organization, const std::string& issuer_name) {

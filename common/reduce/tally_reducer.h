@@ -88,8 +88,13 @@ class TallyReducer {
   ReduceStats stats_;
 };
 
+// The longest --window-days the commands accept: a century. Larger values
+// mean nothing for certificates and once overflowed as_of + window_days.
+inline constexpr int kMaxWindowDays = 36'500;
+
 // Whether a directory dated `day` is active as of `as_of` (DESIGN.md §3):
 // dated as_of or later, and before as_of + window_days when that is not 0.
+// Computed in 64 bits: no window_days wraps around.
 bool IsActive(int32_t day, int32_t as_of, int window_days);
 
 // The organization an issuer rolls up into: its O attribute, or, when it has

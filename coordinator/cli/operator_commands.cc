@@ -1,7 +1,9 @@
 #include "coordinator/cli/operator_commands.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -165,6 +167,13 @@ absl::StatusOr<json> AskCoordinator(const std::string& data_dir, const json& req
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
     return absl::UnavailableError(absl::StrCat("no ", path));
+  }
+  // Connecting to a Unix socket needs write permission on it. Without it
+  // ZeroMQ only times out, which once read as "no coordinator is running".
+  if (::access(path.c_str(), W_OK) != 0 && errno == EACCES) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "a coordinator is listening on ", path,
+        " but this user may not write to it; run as the coordinator's user or its group"));
   }
   try {
     zmq::context_t context;

@@ -148,6 +148,7 @@ absl::StatusOr<report::Report> RunReduce(const ReduceOptions& options) {
                                                    : ReduceSharded(options, reducible, &failed));
   report.as_of = options.as_of;
   report.window_days = options.window_days;
+  report.history_days = options.history_days;
   report.mapped_directories = mapped;
   report.failed_directories.assign(failed.begin(), failed.end());
   report.invalid_date_directories = listing.invalid_date_names;

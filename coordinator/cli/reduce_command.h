@@ -19,8 +19,9 @@ struct ReduceOptions {
   std::string data_dir;
   int32_t as_of = 0;    // days since 1970-01-01
   int window_days = 0;  // 0: every directory dated as_of or later is active
-  std::string out_dir;  // reports go here
-  int threads = 0;      // 0: one per core
+  int history_days = report::kDefaultHistoryDays;  // of the back-fill
+  std::string out_dir;                             // reports go here
+  int threads = 0;                                 // 0: one per core
   uint32_t shards = 0;  // 0: the fewest that fit memory_limit (ChooseShardCount)
   uint64_t memory_limit = base::kDefaultMemoryLimit;
   bool unsharded = false;  // one TallyReducer over whole sets; no memory bound

@@ -19,6 +19,7 @@
 #include "common/base/status_macros.h"
 #include "common/map/data_root.h"
 #include "common/reduce/reduce_driver.h"
+#include "common/reduce/tally_reducer.h"
 #include "common/tally/oracle_file.h"
 #include "common/tally/oracle_reader.h"
 #include "coordinator/report/history.h"
@@ -67,6 +68,7 @@ absl::StatusOr<report::Report> RunReport(const ReportOptions& options) {
   report::Report report;
   report.as_of = options.as_of.value_or(last.has_value() ? last->as_of : base::TodayUtc());
   report.window_days = options.window_days.value_or(last.has_value() ? last->window_days : 0);
+  report.history_days = options.history_days;
   // The last run could not map these: their tallies are not current.
   std::set<std::string> failed;
   if (last.has_value()) {
@@ -135,9 +137,12 @@ void AddReportCommand(CLI::App& app, ReportCommand* report) {
                 "report this date (YYYY-MM-DD) instead of the last run's");
   c->add_option("--window-days", report->window_days,
                 "count only directories in [as-of, as-of + N) (default: the last run's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, reduce::kMaxWindowDays));
+  c->add_option("--history-days", report->options.history_days,
+                "back-fill certs_active at most this many days before as-of (default 1096)")
+      ->check(CLI::Range(1, report::kMaxHistoryDays));
   c->add_option("--threads", report->options.threads, "counting threads (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 4096));
   c->add_option("--memory-limit", report->memory_limit_text,
                 "most memory the reduce may use, e.g. 512MiB (default 1GiB)");
 }

@@ -22,10 +22,11 @@ namespace ctmr::cli {
 
 struct ReportOptions {
   std::string data_dir;
-  std::string out_dir;             // default ROOT/reports
-  std::optional<int32_t> as_of;    // default: the last run's, else today (UTC)
-  std::optional<int> window_days;  // default: the last run's, else none
-  int threads = 0;                 // 0: one per core
+  std::string out_dir;                             // default ROOT/reports
+  std::optional<int32_t> as_of;                    // default: the last run's, else today (UTC)
+  std::optional<int> window_days;                  // default: the last run's, else none
+  int history_days = report::kDefaultHistoryDays;  // of the back-fill
+  int threads = 0;                                 // 0: one per core
   uint64_t memory_limit = base::kDefaultMemoryLimit;
 };
 

@@ -158,6 +158,8 @@ Backfill BackfillBuilder::Finish(const std::map<std::string, std::string>& organ
   b.first_directory = first_directory_;
   b.end_day = as_of_;
   b.first_day = first_directory_.has_value() ? std::min(*first_directory_, as_of_) : as_of_;
+  // Deltas before first_day still add up in Series: the days kept are exact.
+  b.first_day = std::max<int64_t>(b.first_day, int64_t{as_of_} - std::max(0, history_days_));
   std::map<int32_t, int64_t> total;
   std::map<std::string, std::map<int32_t, int64_t>> orgs;
   for (const auto& [issuer, delta] : delta_) {
@@ -179,9 +181,9 @@ Backfill BackfillBuilder::Finish(const std::map<std::string, std::string>& organ
 
 absl::StatusOr<Backfill> BackfillFromTallies(
     const std::string& data_dir, const std::set<std::string>& excluded, int32_t as_of,
-    int window_days, const std::map<std::string, std::string>& organization_of) {
+    int window_days, int history_days, const std::map<std::string, std::string>& organization_of) {
   ASSIGN_OR_RETURN(map::DataRootListing listing, map::ListDataRoot(data_dir));
-  BackfillBuilder builder(as_of, window_days);
+  BackfillBuilder builder(as_of, window_days, history_days);
   for (const map::DateDirectory& d : listing.dates) {
     if (excluded.count(d.name) > 0) continue;
     // The reader skips the hash sets: a few kilobytes of I/O per directory.

@@ -73,7 +73,9 @@ struct Backfill {
 // Accumulates the back-fill one directory at a time, in any order.
 class BackfillBuilder {
  public:
-  BackfillBuilder(int32_t as_of, int window_days) : as_of_(as_of), window_days_(window_days) {}
+  // The back-fill covers at most `history_days` days before `as_of`.
+  BackfillBuilder(int32_t as_of, int window_days, int history_days)
+      : as_of_(as_of), window_days_(window_days), history_days_(history_days) {}
 
   // The issuers of one directory's tally; only their headers (names and
   // issued days) are read.
@@ -86,6 +88,7 @@ class BackfillBuilder {
  private:
   int32_t as_of_;
   int window_days_;
+  int history_days_;
   std::optional<int32_t> first_directory_;
   // issuer id -> day -> change of its active certificates on that day
   std::map<std::string, std::map<int32_t, int64_t>> delta_;
@@ -98,7 +101,7 @@ class BackfillBuilder {
 // would not be exact.
 absl::StatusOr<Backfill> BackfillFromTallies(
     const std::string& data_dir, const std::set<std::string>& excluded, int32_t as_of,
-    int window_days, const std::map<std::string, std::string>& organization_of);
+    int window_days, int history_days, const std::map<std::string, std::string>& organization_of);
 
 }  // namespace ctmr::report
 

@@ -195,6 +195,7 @@ CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state,
   report::Report report;
   report.as_of = as_of;
   report.window_days = options.window_days;
+  report.history_days = options.history_days;
   report.mapped_directories = *mapped;
   report.failed_directories.assign(failures.names().begin(), failures.names().end());
   report.invalid_date_directories = listing->invalid_date_names;

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "common/base/memory_budget.h"
+#include "coordinator/report/reports.h"
 
 namespace ctmr::service {
 
@@ -17,7 +18,8 @@ struct RunOptions {
   std::string data_dir;
   std::optional<int32_t> as_of;  // days since 1970-01-01; unset: today (UTC), each cycle
   int window_days = 0;
-  std::string bind;  // default: ipc://ROOT/state/coordinator.ipc
+  int history_days = report::kDefaultHistoryDays;  // of the back-fill
+  std::string bind;                                // default: ipc://ROOT/state/coordinator.ipc
   int local_workers = 0;
   bool once = false;
   std::string out_dir;  // default: ROOT/reports

@@ -73,6 +73,20 @@ TEST(BadInputTest, BadUsageExitsTwoWithAMessage) {
       {BinaryPath("ct-coordinator"), "reduce", "--data-dir", "/tmp", "--as-of", "2026-13-45"});
   EXPECT_EQ(bad_date.exit_code, 2);
   EXPECT_NE(bad_date.output.find("--as-of"), std::string::npos) << bad_date.output;
+  // Numbers out of range are usage errors, not silent wrap-arounds.
+  for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+           {"reduce", "--data-dir", "/tmp", "--as-of", "2026-11-26", "--window-days", "2147483647"},
+           {"report", "--data-dir", "/tmp", "--window-days", "36501"},
+           {"run", "--data-dir", "/tmp", "--window-days", "99999999"},
+           {"run", "--data-dir", "/tmp", "--local-workers", "100000"},
+           {"run", "--data-dir", "/tmp", "--max-attempts", "1000000"},
+           {"reduce", "--data-dir", "/tmp", "--as-of", "2026-11-26", "--threads", "-1"}}) {
+    std::vector<std::string> full = {BinaryPath("ct-coordinator")};
+    full.insert(full.end(), argv.begin(), argv.end());
+    auto r = RunCommand(full);
+    EXPECT_EQ(r.exit_code, 2) << argv[0] << " " << argv[argv.size() - 2] << ": " << r.output;
+    EXPECT_NE(r.output.find(argv[argv.size() - 2]), std::string::npos) << r.output;
+  }
   auto bad_flag = RunCommand({BinaryPath("ct-worker"), "map", "--frobnicate", "x"});
   EXPECT_EQ(bad_flag.exit_code, 2);
   auto missing_root = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir",

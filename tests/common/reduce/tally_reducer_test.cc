@@ -187,5 +187,14 @@ TEST(TallyReducerTest, ActiveIsAsOfAndLaterWithinTheWindow) {
   EXPECT_FALSE(IsActive(190, 100, 90));
 }
 
+// as_of + window_days once wrapped around to a negative day: a huge window
+// counted nothing.
+TEST(TallyReducerTest, AHugeWindowDoesNotWrapAround) {
+  const int32_t today = 20'600;
+  EXPECT_TRUE(IsActive(today, today, 2'147'483'647));
+  EXPECT_TRUE(IsActive(today + 400, today, 2'147'483'647));
+  EXPECT_TRUE(IsActive(today, today, kMaxWindowDays));
+}
+
 }  // namespace
 }  // namespace ctmr::reduce

@@ -28,8 +28,8 @@ tally::OracleIssuer Issuer(const std::string& id, const std::string& org,
 //   dir 104: A issued 2 on day 100, 1 on day 103;  B issued 4 on day 102
 //   dir 107: A issued 3 on day 106
 //   dir 110: B issued 5 on day 99 (before the first directory)
-BackfillBuilder ThreeDirectories(int32_t as_of, int window_days) {
-  BackfillBuilder b(as_of, window_days);
+BackfillBuilder ThreeDirectories(int32_t as_of, int window_days, int history_days = 1000) {
+  BackfillBuilder b(as_of, window_days, history_days);
   b.AddDirectory(107, {Issuer("A", "Org A", {{106, 3}})});
   b.AddDirectory(104,
                  {Issuer("A", "Org A", {{100, 2}, {103, 1}}), Issuer("B", "Org B", {{102, 4}})});
@@ -73,7 +73,7 @@ TEST(BackfillTest, TheReducesNamesDecideTheOrganization) {
 TEST(BackfillTest, NothingBeforeTheFirstDirectoryOrAfterAsOf) {
   EXPECT_TRUE(ThreeDirectories(104, 0).Finish({}).total.empty());
   EXPECT_TRUE(ThreeDirectories(90, 0).Finish({}).total.empty());
-  EXPECT_TRUE(BackfillBuilder(100, 0).Finish({}).total.empty());
+  EXPECT_TRUE(BackfillBuilder(100, 0, 1000).Finish({}).total.empty());
 }
 
 TEST(HistoryTest, RoundTripsThroughHistoryJson) {
@@ -99,6 +99,22 @@ TEST(HistoryTest, MissingIsEmptyAndGarbageIsDataLoss) {
   EXPECT_FALSE(none->last_run.has_value());
   WriteFile(tmp.path() + "/history.json", "{\"format\": 1, \"runs\": [{\"as_of\": \"nope\"}]}");
   EXPECT_EQ(LoadHistory(tmp.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A garbage directory dated 0000-01-01 once made a back-fill (and a TSV) of
+// 740,000 days. The back-fill keeps at most history_days days, and those are
+// exact: what happened before them still adds up.
+TEST(BackfillTest, AnAncientDirectoryIsBoundedByHistoryDays) {
+  BackfillBuilder b(109, 0, 3);
+  b.AddDirectory(-719'528, {Issuer("A", "Org A", {{-719'530, 7}})});  // 0000-01-01
+  b.AddDirectory(110, {Issuer("B", "Org B", {{99, 5}})});
+  const Backfill got = b.Finish({});
+  EXPECT_EQ(got.first_day, 106);
+  EXPECT_EQ(got.end_day, 109);
+  ASSERT_EQ(got.total.size(), 3u);
+  // B's 5 are active from day 99 through 110; A's 7 ended long ago.
+  for (int32_t day = 106; day < 109; ++day) EXPECT_EQ(got.Total(day), 5u) << day;
+  EXPECT_EQ(got.Total(105), std::nullopt);
 }
 
 }  // namespace
