@@ -11,20 +11,50 @@
 #      writes the reports;
 #   5. the summary is printed, checked against ct-gen's answers, with the path
 #      of report.html.
-#   bash deploy/run-sample.sh [--certs N]     (default 20000)
+#   bash deploy/run-sample.sh [--certs N] [--bin DIR] [--workdir DIR]
+#     --certs N      certificates in the corpus (default 20000)
+#     --bin DIR      use the binaries in DIR: no install, no build (tests)
+#     --workdir DIR  write sample/ under DIR instead of the repository
+# It leaves no process behind: the log servers are stopped on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 certs=20000
-[[ "${1:-}" == "--certs" ]] && certs=$2
-bash deploy/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target ct-gen ct-fetch ct-worker ct-coordinator >/dev/null
-bin=$(pwd)/build/bin
-server=tests/fetch_log_server
+bin=
+workdir=.
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --certs) certs=$2; shift 2 ;;
+    --bin) bin=$2; shift 2 ;;
+    --workdir) workdir=$2; shift 2 ;;
+    *) echo "run-sample.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [[ -z "$bin" ]]; then
+  bash deploy/install-deps.sh
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build --target ct-gen ct-fetch ct-worker ct-coordinator >/dev/null
+  bin=$(pwd)/build/bin
+fi
+bin=$(cd "$bin" && pwd)
+server=$(pwd)/tests/fetch_log_server
+cd "$workdir"
 today=$(date -u +%F)
 rm -rf sample && mkdir -p sample/logs
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+# The log servers' pids: start_log runs in a $(...) subshell, whose variables
+# die with it, so each writes its pid to a file that the trap reads.
+stop_logs() {
+  local f pid
+  for f in sample/logs/*.pid; do
+    [[ -e "$f" ]] || continue
+    pid=$(cat "$f")
+    # Not this shell's child (the subshell started it): wait by polling.
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$f"
+  done
+  return 0
+}
+trap stop_logs EXIT
 start=$(date +%s.%N)
 
 echo "== 1. ct-gen: $certs certificates expiring from 90 days ago to 90 days ahead"
@@ -40,10 +70,10 @@ start_log() {
   local name=$1 port
   openssl ecparam -genkey -name prime256v1 -noout -out "sample/logs/$name.key" 2>/dev/null
   openssl pkey -in "sample/logs/$name.key" -pubout -outform DER -out "sample/logs/$name.spki"
-  python3 "$server/ct_test_log_server.py" --log-dir sample/logs/entries --port 0 \
+  python3 -u "$server/ct_test_log_server.py" --log-dir sample/logs/entries --port 0 \
     --origin "$name.ct-mapreduce.test" --sign-key "sample/logs/$name.key" \
     >"sample/logs/$name.log" 2>&1 &
-  pids+=($!)
+  echo $! >"sample/logs/$name.pid"
   for _ in $(seq 100); do
     port=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "sample/logs/$name.log")
     [[ -n "$port" ]] && break

@@ -207,7 +207,50 @@ HttpClient::~HttpClient() {
   curl_slist_free_all(request_headers_);
 }
 
+namespace {
+
+// The host of an http(s) URL, lower case; empty when it does not parse.
+std::string HostOf(const std::string& url) {
+  CURLU* u = curl_url();
+  std::string host;
+  char* part = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    host = absl::AsciiStrToLower(part);
+  }
+  curl_free(part);
+  curl_url_cleanup(u);
+  return host;
+}
+
+}  // namespace
+
+// Redirects are followed here, not by libcurl, so that each hop's host is
+// checked before a request goes to it.
 absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
+  std::string current = url;
+  for (int hops = 0;; ++hops) {
+    absl::StatusOr<HttpResponse> response = GetOnce(current);
+    if (!response.ok() || response->redirect_url.empty() || options_.max_redirects <= 0) {
+      return response;
+    }
+    if (hops >= options_.max_redirects) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("more than ", options_.max_redirects, " redirects fetching ", url));
+    }
+    const std::string& next = response->redirect_url;
+    if (!options_.cross_host_redirects) {
+      const std::string from = HostOf(current), to = HostOf(next);
+      if (from.empty() || from != to) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(current, " redirects to another host (", next, "); not followed"));
+      }
+    }
+    current = next;
+  }
+}
+
+absl::StatusOr<HttpResponse> HttpClient::GetOnce(const std::string& url) {
   if (curl_ == nullptr) return absl::InternalError("curl_easy_init failed");
   if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat("not an http(s) URL: ", url));
@@ -219,8 +262,7 @@ absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // Get follows them, host checked
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, request_headers_);
@@ -254,6 +296,12 @@ absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
     return absl::FailedPreconditionError(msg);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status_code);
+  if (t.response.status_code >= 300 && t.response.status_code < 400) {
+    char* location = nullptr;  // owned by the handle
+    if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr) {
+      t.response.redirect_url = location;
+    }
+  }
   absl::Status finished = t.Finish(url);
   if (!finished.ok()) return finished;
   return std::move(t.response);

@@ -55,6 +55,10 @@ struct HttpClientOptions {
   bool request_gzip = true;
   // Follows up to this many redirects (http and https only); 0 disables.
   int max_redirects = 5;
+  // A redirect to another host is refused (FailedPrecondition, before any
+  // request goes there) unless this is set: a log's answers come from the
+  // log's host, and a hostile log must not point ct-fetch at other machines.
+  bool cross_host_redirects = false;
 };
 
 struct HttpResponse {
@@ -64,6 +68,7 @@ struct HttpResponse {
   std::string retry_after;       // raw Retry-After header, empty if absent
   std::string body;              // decoded
   bool was_gzipped = false;      // the body was gzip-decoded
+  std::string redirect_url;      // a 3xx's Location, resolved; empty otherwise
 };
 
 struct RetryPolicy {
@@ -92,8 +97,10 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // One attempt. Any HTTP status is a response (check status_code); transport
-  // failures, the body limit and undecodable bodies are errors.
+  // One attempt, following redirects (max_redirects; another host only with
+  // cross_host_redirects: FailedPrecondition otherwise). Any HTTP status is a
+  // response (check status_code); transport failures, the body limit and
+  // undecodable bodies are errors.
   absl::StatusOr<HttpResponse> Get(const std::string& url);
 
   // Attempts until a 2xx response (returned) or a permanent error. Retries kUnavailable
@@ -103,6 +110,8 @@ class HttpClient {
   absl::StatusOr<HttpResponse> GetWithRetry(const std::string& url, const RetryPolicy& policy = {});
 
  private:
+  // One request, no redirect followed (a 3xx comes back with redirect_url).
+  absl::StatusOr<HttpResponse> GetOnce(const std::string& url);
   struct Transfer;
 
   HttpClientOptions options_;

@@ -56,6 +56,7 @@ struct Flags {
   int parallel = 4;
   uint64_t sync_entries = 16384;
   double poll_seconds = 60;
+  bool cross_host_redirects = false;
   int stall_seconds = 30;
   int retry_seconds = 600;
   std::string metrics_listen;
@@ -134,6 +135,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
   }
   HttpClientOptions http_options;
   http_options.low_speed_time = std::chrono::seconds(flags.stall_seconds);
+  http_options.cross_host_redirects = flags.cross_host_redirects;
   HttpClient http(http_options);
   ProgressPrinter printer;
   std::vector<std::unique_ptr<LogFollower>> followers;
@@ -207,6 +209,8 @@ int Main(int argc, char** argv) {
   app.add_option("--origin", flags.origin, "checkpoint origin of --tiled-log");
   app.add_option("--log-key", flags.log_key, "base64 SubjectPublicKeyInfo of the single log");
   app.add_flag("--once", flags.once, "fetch up to the current head of each log and exit");
+  app.add_flag("--cross-host-redirects", flags.cross_host_redirects,
+               "follow a log's redirects to other hosts (off: only within the log's host)");
   app.add_flag("--include-expired", flags.include_expired,
                "also ended/retired logs and expired certificates");
   app.add_option("--batch", flags.batch, "entries per get-entries request")
@@ -225,7 +229,7 @@ int Main(int argc, char** argv) {
                  "give up on a request after retrying it for this long (default 600)")
       ->check(CLI::Range(0, 86400));
   app.add_option("--poll-seconds", flags.poll_seconds, "seconds between polls of a log")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 86400.0));
   app.add_option("--metrics-listen", flags.metrics_listen,
                  "serve /metrics and /healthz on host:port (off by default; port 0 picks one)");
   app.add_option("--metrics-token-file", flags.metrics_token_file,

@@ -1,6 +1,7 @@
 #include "common/base/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -34,14 +35,21 @@ std::string DirectoryOf(const std::string& path) {
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
-                                 Durability durability) {
+                                 Durability durability, mode_t mode) {
   const bool sync = durability == Durability::kSynced;
   // A name of its own per writer: two processes committing the same file (a
   // stalled worker and the one its task went to) must not write one temp file.
   static std::atomic<uint64_t> sequence{0};
   const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", sequence.fetch_add(1));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
+  // The umask may have taken bits away (never added any): set exactly `mode`.
+  if (::fchmod(fd, mode) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "cannot chmod", tmp);
+  }
   size_t written = 0;
   while (written < contents.size()) {
     const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
@@ -57,9 +65,14 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
+    ::unlink(tmp.c_str());
     return ErrnoStatus(err, "cannot fsync", tmp);
   }
-  if (::close(fd) != 0) return ErrnoStatus(errno, "cannot close", tmp);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "cannot close", tmp);
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());

@@ -2,6 +2,8 @@
 #ifndef CT_COMMON_BASE_FILE_UTIL_H_
 #define CT_COMMON_BASE_FILE_UTIL_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 
@@ -18,9 +20,12 @@ enum class Durability {
 
 // Replaces `path` with `contents` so that a crash at any instant leaves either
 // the old file or the new one: writes "<path>.tmp.<pid>.<n>", fsyncs it, renames it over
-// `path`, and fsyncs the directory so the rename itself is durable.
+// `path`, and fsyncs the directory so the rename itself is durable. The temp
+// file is created with `mode` (and fchmod'ed to it, whatever the umask), so a
+// secret is never readable by others, not even for an instant. On an error
+// the temp file is removed.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
-                                 Durability durability = Durability::kSynced);
+                                 Durability durability = Durability::kSynced, mode_t mode = 0644);
 
 // Reads a whole file. NotFound when it does not exist.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);

@@ -113,9 +113,13 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
       });
   // civetweb wants an IPv6 host in brackets with a leading '+' form only for
   // dual stack; a plain "host:port" binds that address.
-  std::vector<std::string> civet_options = {
-      "listening_ports", absl::StrCat(host, ":", port), "num_threads", "2", "request_timeout_ms",
-      "10000",           "enable_keep_alive",           "no"};
+  // Threads to spare, and a short time to send a request: a few slow or
+  // idle connections (slowloris) must not hold every thread while a scrape
+  // waits. Scrapes themselves take milliseconds.
+  std::vector<std::string> civet_options = {"listening_ports",    absl::StrCat(host, ":", port),
+                                            "num_threads",        "16",
+                                            "request_timeout_ms", "3000",
+                                            "enable_keep_alive",  "no"};
   try {
     impl->server = std::make_unique<CivetServer>(civet_options);
   } catch (const std::exception& e) {

@@ -50,12 +50,10 @@ absl::StatusOr<CurveKeyPair> GenerateKeyFiles(const std::string& prefix) {
     return absl::FailedPreconditionError("libzmq was built without CURVE support");
   }
   CurveKeyPair pair{public_key, secret_key};
+  // Created 0600: the secret is never readable by others, even for an instant.
   RETURN_IF_ERROR(base::WriteFileAtomically(
-      prefix + ".key",
-      absl::StrCat("public ", pair.public_key, "\nsecret ", pair.secret_key, "\n")));
-  if (::chmod((prefix + ".key").c_str(), 0600) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot chmod ", prefix, ".key"));
-  }
+      prefix + ".key", absl::StrCat("public ", pair.public_key, "\nsecret ", pair.secret_key, "\n"),
+      base::Durability::kSynced, 0600));
   RETURN_IF_ERROR(
       base::WriteFileAtomically(prefix + ".pub", absl::StrCat("public ", pair.public_key, "\n")));
   return pair;

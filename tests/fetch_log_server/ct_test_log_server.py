@@ -507,6 +507,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query))
         if path == "/_test/stats":
             return self._stats()  # never faulted, stalled or oversized
+        if path == "/_test/redirect":
+            # A redirect to ?to=URL, for the client's redirect rules.
+            self.fault = None
+            return self._send(302, "", "text/plain", [("Location", query["to"])])
         self.fault = self.server.faults.next_fault(path)
         if self.fault == 429:
             return self._send(429, "slow down\n", "text/plain", [("Retry-After", "1")])

@@ -97,9 +97,9 @@ class FetchIntegrationTest : public ::testing::Test {
   // state file is named after the URL, so a restart that must resume keeps
   // the port.
   void StartServer(const std::vector<std::string>& args, const std::string& port_arg = "0") {
-    std::vector<std::string> argv = {"/usr/bin/python3", ServerDir() + "/ct_test_log_server.py",
-                                     "--port",           port_arg,
-                                     "--sign-key",       key_};
+    std::vector<std::string> argv = {
+        "/usr/bin/python3", "-u", ServerDir() + "/ct_test_log_server.py", "--port", port_arg,
+        "--sign-key",       key_};
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = tmp_.path() + "/server.log";
     server_pid_ = ctmr::testing::StartProcessLogged(argv, log);
@@ -343,9 +343,10 @@ TEST_F(FetchIntegrationTest, LogListFromAUrlFollowsBothApis) {
                             {"state", {{"usable", {{"timestamp", "2025-01-01T00:00:00Z"}}}}}}}}}}}})
           .dump());
   const std::string list_log = tmp_.path() + "/list-server.log";
-  const pid_t list_server = ctmr::testing::StartProcessLogged(
-      {"/usr/bin/python3", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", www},
-      list_log);
+  const pid_t list_server =
+      ctmr::testing::StartProcessLogged({"/usr/bin/python3", "-u", "-m", "http.server", "0",
+                                         "--bind", "127.0.0.1", "--directory", www},
+                                        list_log);
   std::string port;
   ASSERT_TRUE(ctmr::testing::WaitFor(10, [&] {
     const std::string out = ctmr::testing::ReadFile(list_log);

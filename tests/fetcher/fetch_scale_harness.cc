@@ -95,7 +95,7 @@ KeyPair MakeKeyPair(const std::string& dir, const std::string& name) {
 
 ::testing::AssertionResult LogServer::Start(const std::vector<std::string>& args) {
   Stop();
-  std::vector<std::string> argv = {"/usr/bin/python3",
+  std::vector<std::string> argv = {"/usr/bin/python3", "-u",
                                    SourceDir() + "/tests/fetch_log_server/ct_test_log_server.py"};
   const int inherited = shared_ != nullptr ? shared_->InheritableFd() : -1;
   if (shared_ != nullptr && inherited < 0) return ::testing::AssertionFailure() << "dup failed";

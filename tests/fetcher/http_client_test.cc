@@ -50,6 +50,7 @@ class TestServer {
  public:
   explicit TestServer(const std::vector<std::string>& flags) {
     std::vector<std::string> argv = {"python3",
+                                     "-u",
                                      SourceDir() + "/tests/fetch_log_server/ct_test_log_server.py",
                                      "--serve-real-navigli",
                                      SourceDir() + "/tests/data/ct/navigli2025h2",
@@ -345,6 +346,45 @@ TEST(HttpClientTest, ConnectionRefusedIsUnavailable) {
   EXPECT_NE(r.status().message().find("(curl 7)"), std::string::npos)  // CURLE_COULDNT_CONNECT
       << r.status();
   EXPECT_EQ(sleeps.size(), 1u);
+}
+
+// A log's answers come from the log's host: a redirect to the same host is
+// followed, one to another host is refused before any request goes there
+// (here "localhost" stands for another host: same machine, other name).
+TEST(HttpClientTest, FollowsRedirectsOnlyWithinTheHost) {
+  TestServer server({});
+  ASSERT_GT(server.port(), 0);
+  HttpClient client(FastOptions());
+  const std::string same = server.Url("/_test/redirect?to=/ct/v1/get-sth");
+  absl::StatusOr<HttpResponse> followed = client.Get(same);
+  ASSERT_TRUE(followed.ok()) << followed.status();
+  EXPECT_EQ(followed->status_code, 200);
+  EXPECT_NE(followed->body.find("tree_size"), std::string::npos);
+
+  const int64_t before = server.Stat("requests");
+  const std::string other = server.Url(
+      absl::StrCat("/_test/redirect?to=http://localhost:", server.port(), "/ct/v1/get-sth"));
+  absl::StatusOr<HttpResponse> refused = client.Get(other);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_NE(refused.status().message().find("another host"), std::string::npos);
+  // Nothing went to get-sth (redirects and stats are not counted).
+  EXPECT_EQ(server.Stat("requests"), before);
+
+  HttpClientOptions open = FastOptions();
+  open.cross_host_redirects = true;
+  HttpClient permissive(open);
+  absl::StatusOr<HttpResponse> allowed = permissive.Get(other);
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_EQ(allowed->status_code, 200);
+
+  // Three redirects in a row are one too many for max_redirects 2.
+  HttpClientOptions few = FastOptions();
+  few.max_redirects = 2;
+  HttpClient strict(few);
+  EXPECT_EQ(strict.Get(server.Url("/_test/redirect?to=/_test/redirect?to=/_test/redirect?to=/x"))
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(HttpClientTest, ParseRetryAfter) {

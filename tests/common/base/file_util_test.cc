@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ctmr::base {
@@ -131,6 +133,50 @@ TEST_F(FileUtilTest, FailedRenameLeavesTheTargetAndNoTempFile) {
   EXPECT_FALSE(WriteFileAtomically(dir_ + "/keep", "new").ok());
   EXPECT_EQ(*ReadFileToString(dir_ + "/keep/inside"), "old");
   EXPECT_EQ(List(), std::vector<std::string>{"keep"});
+}
+
+// A secret (a CURVE key) must never be readable by others, not even while
+// its temp file is written: the mode is the temp file's from its creation.
+TEST_F(FileUtilTest, TheModeHoldsFromTheTempFilesCreation) {
+  const mode_t old_umask = ::umask(0);  // nothing taken away: only `mode` protects
+  const int watch = ::inotify_init1(IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(::inotify_add_watch(watch, dir_.c_str(), IN_CREATE), 0);
+  // Large enough that the temp file lives while the watcher looks at it.
+  const std::string contents(64 << 20, 's');
+  mode_t seen = 0;
+  bool looked = false;
+  std::thread watcher([&] {
+    alignas(inotify_event) char buffer[4096];
+    const ssize_t n = ::read(watch, buffer, sizeof(buffer));
+    if (n <= 0) return;
+    const auto* e = reinterpret_cast<const inotify_event*>(buffer);
+    struct stat st;
+    if (::stat((dir_ + "/" + e->name).c_str(), &st) == 0) {
+      seen = st.st_mode & 0777;
+      looked = true;
+    }
+  });
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/secret.key", contents, Durability::kSynced, 0600).ok());
+  watcher.join();
+  ::close(watch);
+  ::umask(old_umask);
+  ASSERT_TRUE(looked) << "the temp file was gone before it could be looked at";
+  EXPECT_EQ(seen, 0600u) << std::oct << seen;
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(FileUtilTest, TheModeIsExactWhateverTheUmask) {
+  for (const mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}}) {
+    const mode_t old_umask = ::umask(mask);
+    ASSERT_TRUE(WriteFileAtomically(dir_ + "/f", "x", Durability::kSynced, 0640).ok());
+    ::umask(old_umask);
+    struct stat st;
+    ASSERT_EQ(::stat((dir_ + "/f").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << "umask " << std::oct << mask;
+  }
 }
 
 TEST_F(FileUtilTest, ReadMissingFileIsNotFound) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "prometheus/counter.h"
 #include "tests/support/test_support.h"
@@ -54,6 +55,36 @@ TEST(MetricsServerTest, ServesTheRegistryInTextFormat) {
   family.Add({{"log", "a"}}).Increment();
   EXPECT_NE(HttpGet((*server)->port(), "/metrics").find("ct_test_things_total{log=\"a\"} 4"),
             std::string::npos);
+}
+
+// Slow clients (slowloris: a connection that sends half a request and
+// waits) once held both of the server's threads, so a scrape waited for their
+// timeouts. Now a scrape is answered while 8 such clients are still connected.
+TEST(MetricsServerTest, SlowClientsDoNotBlockAScrape) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start(MetricsServerOptions{}, registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>((*server)->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const std::string half = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";  // no blank line
+    ASSERT_EQ(::write(fd, half.data(), half.size()), static_cast<ssize_t>(half.size()));
+    slow.push_back(fd);
+  }
+  EXPECT_NE(HttpGet((*server)->port(), "/healthz").find("HTTP/1.1 200"), std::string::npos);
+  // The scrape did not wait for the slow ones to be timed out: each is still
+  // open (a read would block, not return 0).
+  for (int fd : slow) {
+    char c;
+    EXPECT_EQ(::recv(fd, &c, 1, MSG_DONTWAIT), -1) << "a slow client was closed first";
+    ::close(fd);
+  }
 }
 
 TEST(MetricsServerTest, HealthAnswers200Or500WithTheReason) {
