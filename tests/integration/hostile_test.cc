@@ -138,4 +138,25 @@ TEST_F(HostileTest, KeygenWritesTheSecretKeyOwnerOnly) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+// On a data root mounted read-only, ct-fetch said "another ct-fetch holds
+// ..."; it must name the real cause. Needs root and mount namespaces.
+TEST_F(HostileTest, AReadOnlyDataRootIsNamedAsSuch) {
+  const std::string ro = tmp_.path() + "/ro";
+  ASSERT_EQ(::mkdir(ro.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((ro + "/state").c_str(), 0755), 0);
+  const std::string script = absl::StrCat(
+      "set -e; openssl ecparam -genkey -name prime256v1 -noout -out ", tmp_.path(), "/k.pem; ",
+      "key=$(openssl pkey -in ", tmp_.path(), "/k.pem -pubout -outform DER | base64 -w0); ",
+      "mount --bind ", ro, " ", ro, " && mount -o remount,bind,ro ", ro, " || exit 77; ",
+      BinaryPath("ct-fetch"), " --data-dir ", ro,
+      " --rfc6962-log http://127.0.0.1:9/ --log-key \"$key\" --once");
+  auto r = RunCommand({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script});
+  if (r.exit_code == 77 || r.output.find("unshare failed") != std::string::npos) {
+    GTEST_SKIP() << "no mount namespace here: " << r.output;
+  }
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("Read-only file system"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("another ct-fetch"), std::string::npos) << r.output;
+}
+
 }  // namespace
