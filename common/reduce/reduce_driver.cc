@@ -56,7 +56,7 @@ absl::StatusOr<ReduceOutcome> RunReduce(const ReduceRequest& request, ShardCount
     ASSIGN_OR_RETURN(const uint64_t capacity, counter->ShardCapacity());
     out.shards = ChooseShardCount(base, capacity, counter->Parallelism());
   }
-  ShardQueue queue(out.shards);
+  ShardQueue queue(out.shards, base.issuer_name_records);
   RETURN_IF_ERROR(counter->CountAll(
       MakeShardTask(base, snapshot->folder(), tally::ShardRange(0, 1)), &queue, &base.stats));
   out.run = queue.stats();

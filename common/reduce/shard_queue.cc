@@ -1,12 +1,13 @@
 #include "common/reduce/shard_queue.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/reduce/shard_reducer.h"
 
 namespace ctmr::reduce {
 
-ShardQueue::ShardQueue(uint32_t shards) {
+ShardQueue::ShardQueue(uint32_t shards, IssuerNameRecords records) : records_(std::move(records)) {
   shards = std::max<uint32_t>(1, shards);
   for (uint32_t s = 0; s < shards; ++s) queued_.push_back(Shard{tally::ShardRange(s, shards), 0});
 }
@@ -39,6 +40,10 @@ absl::StatusOr<uint32_t> ShardQueue::TooLarge(const Shard& shard, uint64_t neede
 }
 
 void ShardQueue::Failed() { --running_; }
+
+absl::Status ShardQueue::Check(const ShardTask& task, const ShardCounts& counts) const {
+  return CheckShardCounts(task, counts, records_);
+}
 
 ShardTask TaskForRange(const ShardTask& whole, const tally::HashRange& range) {
   ShardTask task = whole;

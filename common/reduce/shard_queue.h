@@ -13,9 +13,12 @@
 #ifndef CT_COMMON_REDUCE_SHARD_QUEUE_H_
 #define CT_COMMON_REDUCE_SHARD_QUEUE_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,6 +27,10 @@
 #include "proto/coordination.pb.h"
 
 namespace ctmr::reduce {
+
+// Per issuer id, per NameSet (tally::NameSet's order): the hashes the active
+// tallies hold.
+using IssuerNameRecords = std::map<std::string, std::array<uint64_t, 3>>;
 
 struct ShardRunStats {
   uint64_t shards = 0;         // counted, including the pieces of split ones
@@ -38,8 +45,13 @@ class ShardQueue {
     uint64_t parent_needed = 0;  // what the shard it was cut from needed; 0 for none
   };
 
-  // `shards` (at least 1) equal ranges of the hash space, queued.
-  explicit ShardQueue(uint32_t shards);
+  // `shards` (at least 1) equal ranges of the hash space, queued. `records`
+  // bounds what a shard may count (Check); empty: no bound per issuer.
+  explicit ShardQueue(uint32_t shards, IssuerNameRecords records = {});
+
+  // Whether counts a worker sent for `task` can be right (CheckShardCounts):
+  // a shard task whose counts fail it is a failed attempt, not a count.
+  absl::Status Check(const ShardTask& task, const ShardCounts& counts) const;
 
   // The next queued shard, now running; nullopt when none is queued.
   std::optional<Shard> Take();
@@ -60,6 +72,7 @@ class ShardQueue {
   const ShardRunStats& stats() const { return stats_; }
 
  private:
+  const IssuerNameRecords records_;
   std::deque<Shard> queued_;
   uint64_t running_ = 0;
   ShardRunStats stats_;

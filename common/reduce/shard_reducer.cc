@@ -160,8 +160,10 @@ ReduceBase ReduceWithoutNames(const std::string& input_dir,
       *header.add_issuers() = issuer.header;
       certificates.push_back(issuer.serials.count);
       if (!input.active) continue;
+      std::array<uint64_t, 3>& per_issuer = base.issuer_name_records[issuer.header.issuer_id()];
       for (tally::NameSet kind : tally::kNameSets) {
         base.name_records[static_cast<size_t>(kind)] += issuer.names(kind).count;
+        per_issuer[static_cast<size_t>(kind)] += issuer.names(kind).count;
       }
     }
     reducer.AddWithoutNames(header, certificates, input.active);
@@ -171,12 +173,90 @@ ReduceBase ReduceWithoutNames(const std::string& input_dir,
   return base;
 }
 
+namespace {
+
+uint64_t CountOf(const NameCounts& c, size_t kind) {
+  return kind == 0 ? c.fqdns() : kind == 1 ? c.regdomains() : c.wildcards();
+}
+
+}  // namespace
+
+absl::Status CheckShardCounts(const ShardTask& task, const ShardCounts& counts,
+                              const IssuerNameRecords& records) {
+  if (counts.issuers_size() != task.issuers_size()) {
+    return absl::InvalidArgumentError(absl::StrCat("counts of ", counts.issuers_size(),
+                                                   " issuers for a task of ", task.issuers_size()));
+  }
+  static constexpr const char* kKinds[] = {"FQDNs", "registered domains", "wildcards"};
+  // Per organization and kind: the sum and the largest of its issuers.
+  std::map<std::string, std::array<std::pair<uint64_t, uint64_t>, 3>> organizations;
+  for (int i = 0; i < task.issuers_size(); ++i) {
+    const IssuerOrganization& want = task.issuers(i);
+    const NameCounts& got = counts.issuers(i);
+    if (got.key() != want.issuer_id()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("issuer ", i, " is ", got.key(), ", not the task's ", want.issuer_id()));
+    }
+    auto limit = records.find(want.issuer_id());
+    auto& org = organizations[want.organization()];
+    for (size_t k = 0; k < 3; ++k) {
+      const uint64_t n = CountOf(got, k);
+      if (!records.empty() && n > (limit == records.end() ? 0 : limit->second[k])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(n, " ", kKinds[k], " of issuer ", got.key(), ", more than the ",
+                         limit == records.end() ? 0 : limit->second[k], " its tallies hold"));
+      }
+      org[k].first += n;
+      org[k].second = std::max(org[k].second, n);
+    }
+  }
+  if (counts.organizations_size() != static_cast<int>(organizations.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("counts of ", counts.organizations_size(),
+                                                   " organizations for a task of ",
+                                                   organizations.size()));
+  }
+  std::array<std::pair<uint64_t, uint64_t>, 3> total = {};
+  for (const NameCounts& got : counts.organizations()) {
+    auto it = organizations.find(got.key());
+    if (it == organizations.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown organization ", got.key()));
+    }
+    for (size_t k = 0; k < 3; ++k) {
+      const uint64_t n = CountOf(got, k);
+      const auto [sum, largest] = it->second[k];
+      if (n > sum || n < largest) {
+        return absl::InvalidArgumentError(absl::StrCat(n, " ", kKinds[k], " of organization ",
+                                                       got.key(), ", outside [", largest, ", ", sum,
+                                                       "] of its issuers"));
+      }
+      total[k].first += n;
+      total[k].second = std::max(total[k].second, n);
+    }
+  }
+  for (size_t k = 0; k < 3; ++k) {
+    const uint64_t n = CountOf(counts.totals(), k);
+    // Every organization of the task holds at least one issuer.
+    uint64_t sum = 0, largest = 0;
+    for (const auto& [name, org] : organizations) {
+      sum += org[k].first;
+      largest = std::max(largest, org[k].second);
+    }
+    largest = std::max(largest, total[k].second);
+    if (n > sum || n < largest) {
+      return absl::InvalidArgumentError(absl::StrCat(n, " ", kKinds[k], " in total, outside [",
+                                                     largest, ", ", sum, "] of the issuers"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 uint32_t ChooseShardCount(const ReduceBase& base, uint64_t budget_bytes, int parallelism) {
   const uint64_t largest = *std::max_element(base.name_records.begin(), base.name_records.end());
   const double per_shard = static_cast<double>(budget_bytes) / std::max(1, parallelism);
   const double need = static_cast<double>(largest) * sizeof(base::Hash128) * kHeadroom;
-  if (per_shard < 1) return UINT32_MAX;
-  return static_cast<uint32_t>(std::clamp(std::ceil(need / per_shard), 1.0, 4294967295.0));
+  if (per_shard < 1) return kMaxShards;
+  return static_cast<uint32_t>(
+      std::clamp(std::ceil(need / per_shard), 1.0, static_cast<double>(kMaxShards)));
 }
 
 ShardTask MakeShardTask(const ReduceBase& base, const std::string& input_dir,

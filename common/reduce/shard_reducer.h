@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,14 @@
 #include "proto/coordination.pb.h"
 
 namespace ctmr::reduce {
+
+// Whether a shard's `counts` (from a worker) can be the counts of `task`:
+// one entry per issuer of the task, in its order; organizations among the
+// task's; per name kind, no issuer above its `records` (when given), no
+// organization above the sum of its issuers nor below any of them, the total
+// likewise over the organizations. InvalidArgument naming the first breach.
+absl::Status CheckShardCounts(const ShardTask& task, const ShardCounts& counts,
+                              const IssuerNameRecords& records);
 
 // One directory's tally: input_dir/name.
 struct ReduceInput {
@@ -50,6 +59,9 @@ struct ReduceBase {
   // Per NameSet: the hashes the active tallies hold, counted once per
   // directory and issuer that holds them (what the shards read, together).
   std::array<uint64_t, 3> name_records = {0, 0, 0};
+  // The same per issuer id: no shard can count more distinct names of an
+  // issuer (ShardQueue::Check).
+  IssuerNameRecords issuer_name_records;
 };
 
 // Step 1 over input_dir/<name> for each input. A tally that is missing or of
@@ -58,9 +70,15 @@ struct ReduceBase {
 // does not match — is listed in `failed` and left out.
 ReduceBase ReduceWithoutNames(const std::string& input_dir, const std::vector<ReduceInput>& inputs);
 
+// The most shards a reduce starts with: each is a task the coordinator holds
+// (inputs and issuers included), so a budget far too small for the corpus
+// must not make millions. A shard that then does not fit is split
+// (SplitPieces), or the reduce fails naming the sizes.
+inline constexpr uint32_t kMaxShards = 65536;
+
 // The fewest shards such that `parallelism` shards at once each fit in
 // budget_bytes / parallelism, with 25% headroom for the uneven split of the
-// hashes; at least 1.
+// hashes; at least 1, at most kMaxShards.
 uint32_t ChooseShardCount(const ReduceBase& base, uint64_t budget_bytes, int parallelism);
 
 // The task of one shard: the active tallies of `base` in `input_dir`, and

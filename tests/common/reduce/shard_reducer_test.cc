@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <random>
 
 #include "common/tally/oracle_file.h"
@@ -184,6 +185,16 @@ TEST_F(ShardReducerTest, NameRecordsAndShardCount) {
   EXPECT_EQ(ChooseShardCount(ReduceBase(), 1 << 20, 4), 1u);
 }
 
+TEST(ChooseShardCountTest, ATinyBudgetMakesAtMostMaxShards) {
+  // A worker announcing a memory budget of 1 byte once made 386,880 shards.
+  ReduceBase base;
+  base.name_records = {uint64_t{1} << 32, 1000, 10};
+  EXPECT_EQ(ChooseShardCount(base, 1, 1), kMaxShards);
+  EXPECT_EQ(ChooseShardCount(base, 0, 1), kMaxShards);
+  EXPECT_EQ(ChooseShardCount(base, 4096, 8), kMaxShards);
+  EXPECT_EQ(ChooseShardCount(base, uint64_t{1} << 40, 1), 1u);
+}
+
 TEST_F(ShardReducerTest, TallyThatCannotBeReadFailsItsDirectoryOnly) {
   ::ctmr::testing::WriteFile(tmp_.path() + "/2026-12-05/oracle.out", "\x0a\xff\xff\xff\x0f");
   std::vector<ReduceInput> inputs = inputs_;
@@ -200,6 +211,40 @@ TEST_F(ShardReducerTest, CountsOfAnUnknownIssuerAreRejected) {
   ShardCounts counts;
   counts.add_issuers()->set_key("nobody");
   EXPECT_EQ(AddShardCounts(counts, &base.stats).code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(ShardReducerTest, CountsThatCannotBeRightFailTheCheck) {
+  const ReduceBase base = ReduceWithoutNames(tmp_.path(), inputs_);
+  const ShardTask task = MakeShardTask(base, tmp_.path(), tally::ShardRange(0, 1));
+  base::MemoryBudget budget(64 << 20);
+  absl::StatusOr<ShardCounts> counts = CountShard(task, &budget);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_GE(counts->issuers_size(), 2);
+  EXPECT_TRUE(CheckShardCounts(task, *counts, base.issuer_name_records).ok());
+  EXPECT_TRUE(CheckShardCounts(task, *counts, {}).ok());
+  const auto bad = [&](const std::function<void(ShardCounts*)>& change) {
+    ShardCounts c = *counts;
+    change(&c);
+    return CheckShardCounts(task, c, base.issuer_name_records).code() ==
+           absl::StatusCode::kInvalidArgument;
+  };
+  // An issuer with more names than its tallies hold.
+  EXPECT_TRUE(bad([&](ShardCounts* c) {
+    NameCounts* i = c->mutable_issuers(0);
+    i->set_fqdns(base.issuer_name_records.at(i->key())[0] + 1);
+  }));
+  // Totals above the sum of the issuers, or below one of them.
+  EXPECT_TRUE(bad([](ShardCounts* c) {
+    c->mutable_totals()->set_regdomains(c->totals().regdomains() * 100 + 100);
+  }));
+  EXPECT_TRUE(bad([](ShardCounts* c) { c->mutable_totals()->set_fqdns(0); }));
+  // An organization outside its issuers' bounds.
+  EXPECT_TRUE(bad([](ShardCounts* c) { c->mutable_organizations(0)->set_wildcards(1 << 30); }));
+  // Issuers missing, swapped or unknown; organizations missing.
+  EXPECT_TRUE(bad([](ShardCounts* c) { c->mutable_issuers()->RemoveLast(); }));
+  EXPECT_TRUE(bad([](ShardCounts* c) { c->mutable_issuers()->SwapElements(0, 1); }));
+  EXPECT_TRUE(bad([](ShardCounts* c) { c->mutable_issuers(0)->set_key("nobody"); }));
+  EXPECT_TRUE(bad([](ShardCounts* c) { c->mutable_organizations()->RemoveLast(); }));
 }
 
 TEST_F(ShardReducerTest, TaskListsActiveTalliesAndCountedIssuers) {
