@@ -2,13 +2,15 @@
 //
 //   ct-worker map DIR ...                        map each date directory in place, no coordinator
 //   ct-worker map --plan FILE --index I          map entry I of `ct-coordinator plan`'s list
-//   ct-worker --connect ENDPOINT [--threads N] [--memory-limit SIZE]
+//   ct-worker --connect ENDPOINT [--threads N] [--memory-limit SIZE] [--data-dir ROOT]
 //                                                serve a coordinator's map and shard tasks
 #include <glog/logging.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,9 +73,26 @@ struct ConnectFlags {
   std::string metrics_listen;
   std::string metrics_token_file;
   uint64_t memory_limit = ctmr::base::kDefaultMemoryLimit;
+  int stop_grace_ms = 30000;
+  std::string data_dir;  // when set: checked at start-up
 };
 
+// A worker that cannot see the shared data root would fail every task it
+// gets; with --data-dir it refuses to start instead. ROOT/state is made by
+// ct-fetch and by the coordinator, so an empty mount point (NFS not mounted)
+// lacks it.
+bool SeesDataRoot(const std::string& root) {
+  struct stat st;
+  const std::string state = root + "/state";
+  if (::stat(state.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  std::fprintf(stderr,
+               "ct-worker: --data-dir %s: no %s folder; is the shared data root mounted here?\n",
+               root.c_str(), state.c_str());
+  return false;
+}
+
 int RunConnected(const ConnectFlags& flags) {
+  if (!flags.data_dir.empty() && !SeesDataRoot(flags.data_dir)) return 1;
   ctmr::worker::ZmqWorkerOptions options;
   options.endpoint = flags.endpoint;
   options.threads =
@@ -83,6 +102,7 @@ int RunConnected(const ConnectFlags& flags) {
   options.liveness = flags.liveness;
   options.reconnect_min = std::chrono::milliseconds(flags.reconnect_ms);
   options.reconnect_max = std::max(options.reconnect_min, std::chrono::milliseconds(32000));
+  options.stop_grace = std::chrono::milliseconds(flags.stop_grace_ms);
   if (!flags.curve_server_key.empty()) {
     absl::StatusOr<ctmr::rpc::CurveKeyPair> server =
         ctmr::rpc::ReadKeyFile(flags.curve_server_key, true);
@@ -135,6 +155,14 @@ int RunConnected(const ConnectFlags& flags) {
       });
   ctmr::worker::StopOnSignals(&worker);
   const absl::Status status = worker.Run();
+  if (absl::IsDeadlineExceeded(status)) {
+    // A task thread is stuck in a read no signal interrupts: it cannot be
+    // joined, so leave without running destructors. A supervisor (systemd,
+    // run's local workers) starts a fresh worker.
+    std::fprintf(stderr, "ct-worker: %s; exiting anyway\n", std::string(status.message()).c_str());
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }
   if (!status.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(status.message()).c_str());
     return absl::IsInvalidArgument(status) ? 2 : 1;
@@ -177,6 +205,13 @@ int Main(int argc, char** argv) {
                  "serve /metrics and /healthz on host:port (off by default; port 0 picks one)");
   app.add_option("--metrics-token-file", connect.metrics_token_file,
                  "bearer token that scrapes must send (required beyond loopback)");
+  app.add_option("--stop-grace-ms", connect.stop_grace_ms,
+                 "on SIGTERM, how long running tasks may take before the worker exits without "
+                 "them (default 30000)")
+      ->check(CLI::Range(0, 3600000));
+  app.add_option("--data-dir", connect.data_dir,
+                 "the shared data root as this machine sees it: refuse to start when its "
+                 "state/ folder is missing");
   std::string memory_limit;
   app.add_option("--memory-limit", memory_limit,
                  "bound on this process's memory for shard tasks (default 1GiB)");

@@ -182,11 +182,21 @@ absl::Status ZmqWorker::Run() {
     if (!outbox_.empty()) {
       LOG(WARNING) << outbox_.size() << " results could not be sent: not connected";
     }
+    const size_t stuck = running_.size();
+    if (stuck > 0) {
+      LOG(ERROR) << stuck << " tasks still running " << options_.stop_grace.count()
+                 << " ms after the stop began; exiting without them";
+    }
     if (socket_ != nullptr) {
       // Give the results just queued a chance to leave before the socket goes.
       socket_->set(zmq::sockopt::linger,
                    static_cast<int>(std::min(silence, milliseconds(2000)).count()));
       socket_.reset();
+    }
+    if (stuck > 0) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(stuck, " tasks did not finish within the stop grace period of ",
+                       options_.stop_grace.count(), " ms"));
     }
     LOG(INFO) << "stopped";
     return absl::OkStatus();
@@ -256,10 +266,15 @@ void ZmqWorker::Poll(milliseconds timeout) {
     throw zmq::error_t();
   }
   if ((items[0].revents & ZMQ_POLLIN) != 0) DrainWakePipe();
-  if (stop_requested_.load() && !stopping_) {
-    LOG(INFO) << "stop requested: finishing " << running_.size() << " running tasks";
-    stopping_ = true;
-  }
+  if (stop_requested_.load() && !stopping_) BeginStop("stop requested");
+}
+
+void ZmqWorker::BeginStop(const char* why) {
+  if (stopping_) return;
+  LOG(INFO) << why << ": finishing " << running_.size() << " running tasks (waiting up to "
+            << options_.stop_grace.count() << " ms)";
+  stopping_ = true;
+  stop_deadline_ = Clock::now() + options_.stop_grace;
 }
 
 void ZmqWorker::DrainWakePipe() {
@@ -323,8 +338,7 @@ void ZmqWorker::Handle(const Envelope& envelope) {
       return;
     }
     case Envelope::kShutdown:
-      if (!stopping_) LOG(INFO) << "shutdown requested by the coordinator";
-      stopping_ = true;
+      BeginStop("shutdown requested by the coordinator");
       return;
     default:
       LOG(WARNING) << "dropped an unexpected message from the coordinator (body "
@@ -387,8 +401,11 @@ void ZmqWorker::FlushOutbox() {
 }
 
 bool ZmqWorker::Done() const {
+  if (!stopping_) return false;
+  // A task stuck past the grace period does not hold up the stop.
+  if (Clock::now() >= stop_deadline_) return true;
   // Without a connection, results that are still waiting cannot hold up a stop.
-  return stopping_ && running_.empty() && (outbox_.empty() || socket_ == nullptr);
+  return running_.empty() && (outbox_.empty() || socket_ == nullptr);
 }
 
 }  // namespace ctmr::worker

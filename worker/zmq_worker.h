@@ -12,7 +12,12 @@
 //     are sent on the next connection (the coordinator decides whether to
 //     accept them). Cancel{task_id} drops that task's result.
 //   - Shutdown, or RequestStop() (signals), stops taking tasks, waits for the
-//     running ones, sends their results and returns.
+//     running ones, sends their results and returns. A task still running
+//     `stop_grace` after the stop began (stuck in a read of a FIFO or a hung
+//     NFS mount, which no signal interrupts) is abandoned: Run() returns
+//     DeadlineExceeded, and the caller must end the process at once
+//     (std::_Exit), for the stuck thread cannot be joined; its lease expires
+//     on the coordinator, which retries the task elsewhere.
 //   - ZeroMQ's own transport reconnection is off: a lost peer means silence,
 //     then a new socket. A peer that sends Ready or Result is not a
 //     coordinator (e.g. a TCP self-connect) and also means a new socket.
@@ -54,6 +59,8 @@ struct ZmqWorkerOptions {
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{32000};
   uint64_t memory_budget = 0;  // announced in Ready: what shard tasks may hold at once
+  // How long running tasks may take to finish once a stop began.
+  std::chrono::milliseconds stop_grace{30000};
   // CURVE client keys (Z85); plain connection when unset.
   std::optional<std::string> curve_server_key;
   std::optional<rpc::CurveKeyPair> curve_client;
@@ -74,9 +81,11 @@ class ZmqWorker {
   ZmqWorker& operator=(const ZmqWorker&) = delete;
 
   // Serves the coordinator until Shutdown or RequestStop(), then waits for
-  // the running tasks and sends their results. OK on a clean stop;
-  // InvalidArgument for an endpoint ZeroMQ refuses; Internal for other
-  // ZeroMQ failures.
+  // the running tasks (up to stop_grace) and sends their results. OK on a
+  // clean stop; DeadlineExceeded when tasks were still running after
+  // stop_grace (end the process without destroying this object: its
+  // destructor joins the task threads); InvalidArgument for an endpoint
+  // ZeroMQ refuses; Internal for other ZeroMQ failures.
   absl::Status Run();
 
   // Asks Run() to stop. Async-signal-safe: an atomic store and a write(2).
@@ -105,12 +114,14 @@ class ZmqWorker {
   // Polls the socket (if connected) and the wake pipe for up to `timeout`.
   void Poll(std::chrono::milliseconds timeout);
   bool Done() const;
+  void BeginStop(const char* why);
 
   const ZmqWorkerOptions options_;
   const TaskFunction run_task_;
   int wake_fds_[2] = {-1, -1};
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_;  // stopping_: the grace ends
 
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;

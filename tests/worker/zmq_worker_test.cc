@@ -374,8 +374,9 @@ class Gate {
 
 class InProcessTest : public ::testing::Test {
  protected:
-  void StartWorker(unsigned threads) {
+  void StartWorker(unsigned threads, milliseconds stop_grace = milliseconds(30000)) {
     ZmqWorkerOptions options;
+    options.stop_grace = stop_grace;
     options.endpoint = coordinator_.endpoint();
     options.threads = threads;
     options.worker_name = "test:1";
@@ -480,6 +481,36 @@ TEST_F(InProcessTest, StopWaitsForTheRunningTaskAndSendsItsResult) {
   EXPECT_TRUE(result->envelope.result().ok());
   thread_.join();
   EXPECT_TRUE(status_.ok()) << status_;
+}
+
+TEST_F(InProcessTest, AStuckTaskDoesNotHoldUpAStopPastTheGracePeriod) {
+  // The task blocks until the test ends, as a read of a FIFO or a hung NFS
+  // mount would; no signal interrupts it.
+  StartWorker(1, milliseconds(300));
+  std::optional<Message> ready = coordinator_.WaitForReady();
+  ASSERT_TRUE(ready.has_value());
+  coordinator_.Send(ready->peer, MapTaskEnvelope(10, "/unused"));
+  ASSERT_TRUE(coordinator_.WaitFor([this](const Message& m) { return Runs(m, 10); }).has_value());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool returned = false;
+  std::thread waiter([&] {
+    thread_.join();
+    std::lock_guard<std::mutex> lock(mu);
+    returned = true;
+    cv.notify_all();
+  });
+  worker_->RequestStop();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    // Far more than the grace period (and a heartbeat), far less than forever.
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return returned; });
+  }
+  const bool stopped = returned;
+  gate_.Open();  // lets the task thread (and, if Run hung, Run) finish
+  waiter.join();
+  EXPECT_TRUE(stopped) << "Run() waited for the stuck task";
+  EXPECT_TRUE(absl::IsDeadlineExceeded(status_)) << status_;
 }
 
 }  // namespace
