@@ -20,6 +20,7 @@
 #include "common/base/civil_date.h"
 #include "common/base/guarded_main.h"
 #include "common/base/memory_budget.h"
+#include "common/reduce/shard_reducer.h"
 #include "common/reduce/tally_reducer.h"
 #include "common/rpc/zmq_util.h"
 #include "coordinator/cli/operator_commands.h"
@@ -87,7 +88,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 4096));
   std::string memory_limit;
   reduce->add_option("--shards", options.shards, "hash ranges (default: the fewest that fit)")
-      ->check(CLI::Range(1u, 1u << 30));
+      ->check(CLI::Range(1u, ctmr::reduce::kMaxShards));
   reduce->add_option("--memory-limit", memory_limit, "bound on this process (default 1GiB)");
   reduce->add_flag("--unsharded", options.unsharded,
                    "reduce whole sets in memory, unbounded (the reference)");
@@ -116,12 +117,17 @@ int Main(int argc, char** argv) {
   run->add_option("--lease", run_options.lease_s,
                   "seconds a task may run without a heartbeat naming it (default 600)")
       ->check(CLI::Range(0.001, 7.0 * 86400));
+  run->add_option("--task-timeout", run_options.task_timeout_s,
+                  "seconds one task may run, heartbeats or not, before it is retried elsewhere "
+                  "(default: twice --lease)")
+      ->check(CLI::Range(0.001, 30.0 * 86400));
   run->add_option("--max-attempts", run_options.max_attempts,
-                  "tries before a directory is failed (default 3)")
+                  "failed tries before a directory is failed, from two workers unless only one "
+                  "is connected (default 3)")
       ->check(CLI::Range(1, 100));
   run->add_option("--shards", run_options.shards,
                   "hash ranges (default: from the workers' memory budgets)")
-      ->check(CLI::Range(1u, 1u << 30));
+      ->check(CLI::Range(1u, ctmr::reduce::kMaxShards));
   run->add_option("--memory-limit", memory_limit,
                   "bound on this process and --local-workers (default 1GiB)");
   run->add_option("--heartbeat-ms", run_options.heartbeat_ms,

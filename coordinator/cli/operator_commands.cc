@@ -73,7 +73,10 @@ std::string FormatWorkers(const json& workers) {
                               w.value("threads", 0u), w.value("last_heartbeat_s", 0.0),
                               tasks.empty() ? std::string("idle")
                                             : absl::StrCat("running ", absl::StrJoin(tasks, ", ")),
-                              w.value("draining", false) ? "  (draining)" : ""));
+                              w.value("draining", false)      ? "  (draining)"
+                              : w.value("quarantined", false) ? "  (quarantined: its tasks fail "
+                                                                "where others' succeed)"
+                                                              : ""));
   }
   return out;
 }

@@ -175,11 +175,16 @@ json ControlServer::Workers(int64_t now_ms) const {
       const Task* t = scheduler_.task(task_id);
       running.push_back({{"task_id", task_id}, {"task", t == nullptr ? "" : Describe(*t)}});
     }
+    const auto record = scheduler_.records().find(WorkerKey(id, w.name));
+    const bool known = record != scheduler_.records().end();
     workers.push_back({{"name", WorkerLabel(id, w.name)},
                        {"routing_id", absl::BytesToHexString(id)},
                        {"threads", w.threads},
                        {"last_heartbeat_s", (now_ms - w.last_seen_ms) / 1000.0},
                        {"draining", w.draining},
+                       {"quarantined", scheduler_.Quarantined(w, now_ms)},
+                       {"committed", known ? record->second.commits : 0},
+                       {"blamed_failures", known ? record->second.blamed : 0},
                        {"running", std::move(running)}});
     if (workers.size() >= kMaxListed) break;
   }

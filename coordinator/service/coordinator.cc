@@ -45,6 +45,17 @@ uint64_t RandomFirstTaskId() {
   return (r >> 2) + 1;
 }
 
+SchedulerOptions MakeSchedulerOptions(const RunOptions& options) {
+  SchedulerOptions o;
+  o.lease_ms = static_cast<int64_t>(options.lease_s * 1000);
+  o.task_deadline_ms = static_cast<int64_t>(options.task_timeout_s * 1000);  // 0: 2 x lease
+  o.heartbeat_ms = options.heartbeat_ms;
+  o.liveness = 3;
+  o.max_attempts = options.max_attempts;
+  o.first_task_id = RandomFirstTaskId();
+  return o;
+}
+
 // The service: the workers' sockets (WorkerLink), the local workers, the
 // scheduler between them, and the loop that pumps messages (Pump). It is the
 // TaskPool the cycles run on.
@@ -52,9 +63,7 @@ class Coordinator : public TaskPool {
  public:
   explicit Coordinator(const RunOptions& options)
       : options_(options),
-        scheduler_(SchedulerOptions{static_cast<int64_t>(options.lease_s * 1000),
-                                    options.heartbeat_ms, 3, options.max_attempts,
-                                    RandomFirstTaskId()}),
+        scheduler_(MakeSchedulerOptions(options)),
         control_server_(scheduler_, state_, cycle_, RunStatePath(options.data_dir)) {}
   ~Coordinator() override { Shutdown(); }
 
@@ -134,7 +143,9 @@ absl::Status Coordinator::Setup() {
                   "--heartbeat-ms",
                   std::to_string(options_.heartbeat_ms),
                   "--memory-limit",
-                  std::to_string(options_.memory_limit)};
+                  std::to_string(options_.memory_limit),
+                  "--data-dir",
+                  options_.data_dir};
     local.argv.insert(local.argv.end(), link_->local_worker_args().begin(),
                       link_->local_worker_args().end());
     local_.emplace(std::move(local));

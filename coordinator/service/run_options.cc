@@ -36,6 +36,8 @@ absl::Status PrepareRunOptions(RunOptions& o) {
   if (o.max_attempts < 1) return absl::InvalidArgumentError("--max-attempts must be at least 1");
   if (o.heartbeat_ms < 10) return absl::InvalidArgumentError("--heartbeat-ms must be at least 10");
   if (o.lease_s <= 0) return absl::InvalidArgumentError("--lease must be positive");
+  if (o.task_timeout_s < 0)
+    return absl::InvalidArgumentError("--task-timeout must not be negative");
   if (o.curve_secret_key.empty() != o.authorized_keys.empty()) {
     return absl::InvalidArgumentError(
         "--curve-secret-key and --authorized-keys go together (ct-coordinator keygen makes keys)");

@@ -25,6 +25,8 @@ struct RunOptions {
   std::string out_dir;  // default: ROOT/reports
   double interval_s = 300;
   double lease_s = 600;
+  // The most one task may run, heartbeats or not; 0: twice the lease.
+  double task_timeout_s = 0;
   int max_attempts = 3;
   uint32_t shards = 0;  // 0: chosen from the tallies and the workers' memory budgets
   uint64_t memory_limit = base::kDefaultMemoryLimit;  // this process, and --local-workers

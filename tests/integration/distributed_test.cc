@@ -78,18 +78,12 @@ class DistributedTest : public ::testing::Test {
   // `ct-coordinator run` on `bind`; port 0: the coordinator's bind picks one.
   std::vector<std::string> Coordinator(std::vector<std::string> extra,
                                        const std::string& bind = "tcp://127.0.0.1:0") {
-    std::vector<std::string> argv = {BinaryPath("ct-coordinator"),
-                                     "run",
-                                     "--data-dir",
-                                     root_,
-                                     "--as-of",
-                                     kAsOf,
-                                     "--bind",
-                                     bind,
-                                     "--heartbeat-ms",
-                                     "100",
-                                     "--lease",
-                                     "3"};
+    std::vector<std::string> argv = {BinaryPath("ct-coordinator"), "run", "--data-dir", root_,
+                                     "--as-of", kAsOf, "--bind", bind, "--heartbeat-ms", "100",
+                                     "--lease", "3",
+                                     // Short leases find a stopped worker fast; a
+                                     // big map may take longer than 2 x 3 s.
+                                     "--task-timeout", "600"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }

@@ -121,7 +121,9 @@ TEST(SchedulerTest, LateResultFromAnotherWorkerIsDiscarded) {
 }
 
 TEST(SchedulerTest, HeartbeatNamingTheTaskRenewsTheLease) {
-  Scheduler s(Options());
+  SchedulerOptions o = Options();
+  o.task_deadline_ms = 60'000;  // past the lease; the test ends before it
+  Scheduler s(o);
   const uint64_t id = s.AddMapTask("/root/2026-11-26");
   s.OnReady("a", MakeReady("a:1", 1), 0);
   ASSERT_EQ(s.Dispatch(0).size(), 1u);
@@ -237,6 +239,212 @@ TEST(SchedulerTest, UnknownWorkerRegistersWithOneThreadAndForgetRequeues) {
   EXPECT_TRUE(s.workers().empty());
   EXPECT_EQ(s.task(a)->state, TaskState::kQueued);
   EXPECT_EQ(s.queued(), 2u);
+}
+
+TEST(SchedulerTest, HeartbeatsCannotRenewALeasePastTheTaskDeadline) {
+  // A worker stuck in a blocked read still heartbeats and lists its task.
+  SchedulerOptions o = Options();
+  o.task_deadline_ms = 25'000;
+  Scheduler s(o);
+  const uint64_t id = s.AddMapTask("/root/2026-11-26");
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  ASSERT_EQ(s.Dispatch(0).size(), 1u);
+  Heartbeat hb;
+  hb.add_running_tasks(id);
+  std::vector<Outgoing> cancels;
+  int64_t t = 1'000;
+  for (; t <= 60'000 && cancels.empty(); t += 1'000) {
+    s.OnHeartbeat("a", hb, t);
+    cancels = s.OnTick(t);
+  }
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(t - 1'000, 26'000);  // the first tick past 25 s
+  EXPECT_EQ(cancels[0].body.cancel().task_id(), id);
+  EXPECT_EQ(s.task(id)->state, TaskState::kQueued);
+  EXPECT_EQ(s.task(id)->failures, 1u);
+  EXPECT_NE(s.task(id)->last_error.find("deadline"), std::string::npos) << s.task(id)->last_error;
+}
+
+TEST(SchedulerTest, TaskDeadlineDefaultsToTwiceTheLease) {
+  Scheduler s(Options());  // lease 10 s
+  const uint64_t id = s.AddMapTask("/root/2026-11-26");
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  ASSERT_EQ(s.Dispatch(0).size(), 1u);
+  Heartbeat hb;
+  hb.add_running_tasks(id);
+  for (int64_t t = 1'000; t <= 20'000; t += 1'000) {
+    s.OnHeartbeat("a", hb, t);
+    ASSERT_TRUE(s.OnTick(t).empty()) << t;
+  }
+  s.OnHeartbeat("a", hb, 20'001);
+  EXPECT_EQ(s.OnTick(20'001).size(), 1u);
+}
+
+TEST(SchedulerTest, ARetryGoesToAnotherWorker) {
+  Scheduler s(Options());
+  const uint64_t id = s.AddMapTask("/root/2026-11-26");
+  s.OnReady("a", MakeReady("a:1", 4), 0);
+  ASSERT_EQ(s.Dispatch(0).size(), 1u);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  s.AddMapTask("/root/2026-11-27");
+  std::vector<Outgoing> out = s.Dispatch(0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "b");  // b is busy now, a has 3 free threads
+  EXPECT_EQ(s.OnResult("a", Error(id, TRANSIENT), 1), ResultOutcome::kRequeued);
+  // a is the least busy and free, but failed the task: it waits for b.
+  EXPECT_TRUE(s.Dispatch(2).empty());
+  EXPECT_EQ(s.OnResult("b", Ok(out[0].body.map_task().task_id()), 3), ResultOutcome::kCommitted);
+  out = s.Dispatch(4);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "b");
+  EXPECT_EQ(out[0].body.map_task().task_id(), id);
+  EXPECT_EQ(out[0].body.map_task().attempt(), 2u);
+}
+
+TEST(SchedulerTest, OneFailingWorkerDoesNotFailATaskAnotherCanDo) {
+  // a fails at once, so it is always the least busy; b is slow but works.
+  Scheduler s(Options());
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(s.AddMapTask("/root/d" + std::to_string(i)));
+  int64_t now = 0;
+  while (!s.Idle() && now < 1'000) {
+    ++now;
+    for (const Outgoing& o : s.Dispatch(now)) {
+      const uint64_t id = o.body.map_task().task_id();
+      s.OnResult(o.routing_id, o.routing_id == "a" ? Error(id, TRANSIENT) : Ok(id), now);
+    }
+  }
+  for (uint64_t id : ids) EXPECT_EQ(s.task(id)->state, TaskState::kDone) << id;
+}
+
+TEST(SchedulerTest, FailuresOfOneWorkerDoNotFailATaskAnotherCanTry) {
+  Scheduler s(Options());
+  // The only worker: its failures count, up to max_attempts.
+  const uint64_t lone = s.AddMapTask("/root/2026-11-25");
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(s.Dispatch(i).size(), 1u);
+    EXPECT_EQ(s.OnResult("a", Error(lone, TRANSIENT), i),
+              i < 3 ? ResultOutcome::kRequeued : ResultOutcome::kFailed);
+  }
+  // Three failures on a, but b joined meanwhile: b gets the fourth try.
+  const uint64_t id = s.AddMapTask("/root/2026-11-26");
+  for (int i = 11; i <= 13; ++i) {
+    ASSERT_EQ(s.Dispatch(i).size(), 1u);
+    if (i == 13) s.OnReady("b", MakeReady("b:1", 1), i);
+    EXPECT_EQ(s.OnResult("a", Error(id, TRANSIENT), i), ResultOutcome::kRequeued);
+  }
+  std::vector<Outgoing> out = s.Dispatch(14);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "b");
+  EXPECT_EQ(out[0].body.map_task().attempt(), 4u);
+  // b fails it too: two workers, three failures or more: failed.
+  EXPECT_EQ(s.OnResult("b", Error(id, TRANSIENT), 15), ResultOutcome::kFailed);
+  EXPECT_EQ(s.task(id)->failed_on.size(), 2u);
+}
+
+TEST(SchedulerTest, AWorkerBlamedMoreThanItCommitsIsQuarantined) {
+  SchedulerOptions o = Options();
+  o.quarantine_min_failures = 3;
+  o.quarantine_ms = 60'000;
+  Scheduler s(o);
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  // a fails every task (it gets each first: ties go by routing id); b
+  // commits them on the retry.
+  int64_t now = 0;
+  for (int i = 0; i < 3; ++i) {
+    const uint64_t id = s.AddMapTask("/root/d" + std::to_string(i));
+    std::vector<Outgoing> out = s.Dispatch(++now);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].routing_id, "a");
+    s.OnResult("a", Error(id, TRANSIENT), ++now);
+    out = s.Dispatch(++now);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].routing_id, "b");
+    EXPECT_EQ(s.OnResult("b", Ok(id), ++now), ResultOutcome::kCommitted);
+  }
+  EXPECT_EQ(s.records().at("a:1").blamed, 3u);
+  EXPECT_TRUE(s.Quarantined(s.workers().at("a"), now));
+  EXPECT_EQ(s.quarantines(), 1u);
+  // a is free but quarantined: the tasks wait for b.
+  const uint64_t first = s.AddMapTask("/root/first");
+  const uint64_t next = s.AddMapTask("/root/next");
+  std::vector<Outgoing> out = s.Dispatch(++now);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "b");
+  EXPECT_EQ(s.OnResult("b", Ok(first), ++now), ResultOutcome::kCommitted);
+  out = s.Dispatch(++now);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "b");
+  EXPECT_EQ(s.OnResult("b", Ok(next), ++now), ResultOutcome::kCommitted);
+  // When the quarantine is over, a gets tasks again.
+  now += 60'000;
+  s.OnHeartbeat("a", Heartbeat(), now);
+  s.OnHeartbeat("b", Heartbeat(), now);
+  EXPECT_FALSE(s.Quarantined(s.workers().at("a"), now));
+  s.AddMapTask("/root/later1");
+  s.AddMapTask("/root/later2");
+  EXPECT_EQ(s.Dispatch(now).size(), 2u);
+}
+
+TEST(SchedulerTest, AQuarantinedWorkerStillWorksWhenItIsTheOnlyOne) {
+  SchedulerOptions o = Options();
+  o.quarantine_min_failures = 1;
+  Scheduler s(o);
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  const uint64_t id = s.AddMapTask("/root/d");
+  std::vector<Outgoing> out = s.Dispatch(1);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].routing_id, "a");
+  s.OnResult("a", Error(id, TRANSIENT), 2);
+  ASSERT_EQ(s.Dispatch(3).size(), 1u);
+  s.OnResult("b", Ok(id), 4);
+  ASSERT_TRUE(s.Quarantined(s.workers().at("a"), 5));
+  s.Forget("b");
+  s.AddMapTask("/root/e");
+  out = s.Dispatch(6);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "a");
+}
+
+TEST(SchedulerTest, FailuresOfACorruptInputBlameNoOne) {
+  Scheduler s(Options());
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  int64_t now = 0;
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t id = s.AddMapTask("/root/corrupt" + std::to_string(i));
+    while (s.task(id)->state != TaskState::kFailed) {
+      for (const Outgoing& o : s.Dispatch(++now))
+        s.OnResult(o.routing_id, Error(id, PERMANENT), now);
+    }
+  }
+  EXPECT_EQ(s.quarantines(), 0u);
+  for (const auto& [name, r] : s.records()) EXPECT_EQ(r.blamed, 0u) << name;
+}
+
+TEST(SchedulerTest, ARejectedOkResultIsAFailure) {
+  Scheduler s(Options());
+  s.SetResultCheck([](const Task& t, const Result&) {
+    return t.attempts == 1 ? absl::FailedPreconditionError("no oracle.out") : absl::OkStatus();
+  });
+  const uint64_t id = s.AddMapTask("/root/2026-11-26");
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  std::vector<Outgoing> out = s.Dispatch(0);
+  ASSERT_EQ(out.size(), 1u);
+  const std::string first = out[0].routing_id;
+  EXPECT_EQ(s.OnResult(first, Ok(id), 1), ResultOutcome::kRequeued);
+  EXPECT_EQ(s.task(id)->last_error_kind, TRANSIENT);
+  EXPECT_NE(s.task(id)->last_error.find("no oracle.out"), std::string::npos);
+  out = s.Dispatch(2);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].routing_id, first);
+  EXPECT_EQ(s.OnResult(out[0].routing_id, Ok(id), 3), ResultOutcome::kCommitted);
 }
 
 }  // namespace
