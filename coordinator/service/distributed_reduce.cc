@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/memory_budget.h"
@@ -32,6 +35,11 @@ class WorkerShardCounter : public reduce::ShardCounter {
   absl::Status CountAll(const ShardTask& whole, reduce::ShardQueue* queue,
                         reduce::ReduceStats* stats) override {
     Scheduler& scheduler = pool_->scheduler();
+    // Counts that cannot be right are a failed attempt, retried elsewhere.
+    const ScopedResultCheck check(scheduler, [queue](const Task& t, const Result& r) {
+      if (!t.body.has_shard_task()) return absl::OkStatus();
+      return queue->Check(t.body.shard_task(), r.shard());
+    });
     std::map<uint64_t, reduce::ShardQueue::Shard> pending;  // by task id
     while (!queue->finished()) {
       while (std::optional<reduce::ShardQueue::Shard> shard = queue->Take()) {
@@ -77,6 +85,20 @@ uint64_t ShardCapacity(const Scheduler& scheduler, uint64_t memory_limit) {
   for (const auto& [id, w] : scheduler.workers()) {
     if (w.memory_budget == 0 || w.draining) continue;
     const uint64_t per_thread = w.memory_budget / std::max<uint32_t>(1, w.threads);
+    if (scheduler.SmallBudget(w)) {
+      // A budget this small would make hundreds of thousands of shards (the
+      // coordinator holds each one's task): the worker gets no shard tasks.
+      static std::mutex mu;
+      static std::set<std::string>* warned = new std::set<std::string>;
+      std::lock_guard<std::mutex> lock(mu);
+      if (warned->insert(WorkerLabel(id, w.name)).second) {
+        LOG(WARNING) << WorkerLabel(id, w.name) << " announced a memory budget of "
+                     << base::FormatBytes(per_thread) << " per thread, below "
+                     << base::FormatBytes(scheduler.options().min_shard_budget)
+                     << ": ignored when sizing shards (it gets no shard tasks)";
+      }
+      continue;
+    }
     if (capacity == 0 || per_thread < capacity) capacity = per_thread;
   }
   return capacity > 0 ? capacity : memory_limit / 2;

@@ -25,7 +25,9 @@ namespace ctmr::service {
 
 // What one shard task may hold: the smallest memory budget per thread among
 // the connected, not draining workers, or, when none is known, half of
-// `memory_limit`.
+// `memory_limit`. Budgets per thread below the scheduler's min_shard_budget are ignored (and
+// logged once per worker): the scheduler gives those workers no shard tasks
+// while another worker is connected.
 uint64_t ShardCapacity(const Scheduler& scheduler, uint64_t memory_limit);
 
 // The reduce of `dirs` as of `as_of` (days since 1970), named `run_id` (its

@@ -18,7 +18,9 @@ using ::ctmr::testing::TempDir;
 constexpr char kAsOf[] = "2026-11-26";
 
 TEST(ShardCapacityTest, TheSmallestBudgetPerThreadOfTheWorkersThatTakeTasks) {
-  Scheduler scheduler(SchedulerOptions{});
+  SchedulerOptions options;
+  options.min_shard_budget = 1;  // small numbers, for reading
+  Scheduler scheduler(options);
   EXPECT_EQ(ShardCapacity(scheduler, 1000), 500u) << "no worker known: half the limit";
   Ready a;
   a.set_threads(4);
@@ -31,6 +33,27 @@ TEST(ShardCapacityTest, TheSmallestBudgetPerThreadOfTheWorkersThatTakeTasks) {
   Ready unknown;  // no budget announced: not counted
   scheduler.OnReady("c", unknown, 0);
   EXPECT_EQ(ShardCapacity(scheduler, 1000), 100u);
+}
+
+TEST(ShardCapacityTest, ATinyBudgetIsIgnoredAndGetsNoShardTask) {
+  // A worker announcing a memory budget of 1 byte once made 386,880 shards.
+  Scheduler scheduler(SchedulerOptions{});
+  Ready tiny;
+  tiny.set_worker_name("tiny:1");
+  tiny.set_threads(1);
+  tiny.set_memory_budget(1);
+  scheduler.OnReady("a", tiny, 0);
+  EXPECT_EQ(ShardCapacity(scheduler, uint64_t{1} << 30), uint64_t{512} << 20);
+  Ready roomy;
+  roomy.set_worker_name("roomy:1");
+  roomy.set_threads(2);
+  roomy.set_memory_budget(uint64_t{256} << 20);
+  scheduler.OnReady("b", roomy, 0);
+  EXPECT_EQ(ShardCapacity(scheduler, uint64_t{1} << 30), uint64_t{128} << 20);
+  for (int i = 0; i < 3; ++i) scheduler.AddShardTask(ShardTask());
+  const std::vector<Outgoing> out = scheduler.Dispatch(0);
+  ASSERT_EQ(out.size(), 2u);  // b's two threads; a gets none
+  for (const Outgoing& o : out) EXPECT_EQ(o.routing_id, "b");
 }
 
 // The reduce with its shards as tasks, on a worker whose budget forces
@@ -88,6 +111,44 @@ TEST(DistributedReduceTest, SplitsShardsThatDoNotFitAndCountsAsReduceDoes) {
   const nlohmann::json got_summary = nlohmann::json::parse(ReadFile(got_dir + "/summary.json"));
   const nlohmann::json want_summary = nlohmann::json::parse(ReadFile(want + "/summary.json"));
   EXPECT_EQ(got_summary["totals"], want_summary["totals"]);
+}
+
+// A worker that invents counts (here: a total above the sum of its issuers)
+// does not get them published: each such result is a failed attempt, and
+// the reduce fails rather than report them.
+TEST(DistributedReduceTest, InventedShardCountsAreRejected) {
+  TempDir tmp;
+  const std::string root = tmp.path() + "/root";
+  auto gen = RunCommand({BinaryPath("ct-gen"), "--out", root, "--certs", "500", "--days", "5",
+                         "--first-date", "2026-11-22", "--as-of", kAsOf, "--seed", "3",
+                         "--window-days", "0"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  auto reduce = RunCommand(ctmr::testing::ReduceArgv(root, kAsOf, tmp.path() + "/want", {}));
+  ASSERT_EQ(reduce.exit_code, 0) << reduce.output;  // maps every directory
+  absl::StatusOr<map::DataRootListing> listing = map::ListDataRoot(root);
+  ASSERT_TRUE(listing.ok());
+  std::vector<const map::DateDirectory*> dirs;
+  for (const map::DateDirectory& d : listing->dates) dirs.push_back(&d);
+  RunOptions options;
+  options.data_dir = root;
+  options.shards = 1;
+  options.memory_limit = 256 << 20;
+  base::MemoryBudget budget(64 << 20);
+  InProcessPool pool(64 << 20);
+  int lies = 0;
+  pool.impostor = [&](const Envelope& task, Result* result) {
+    if (!task.has_shard_task()) return false;
+    *result = worker::RunShardTask(task.shard_task(), &budget);
+    result->mutable_shard()->mutable_totals()->set_fqdns(result->shard().totals().fqdns() * 1000 +
+                                                         1);
+    ++lies;
+    return true;
+  };
+  absl::StatusOr<reduce::ReduceOutcome> out =
+      ReduceOnWorkers(options, "test-lies", *base::ParseDate(kAsOf), dirs, &pool);
+  EXPECT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("FQDNs in total"), std::string::npos) << out.status();
+  EXPECT_EQ(lies, 3);  // the first shard, tried max_attempts times
 }
 
 }  // namespace

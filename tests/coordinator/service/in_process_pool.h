@@ -7,6 +7,7 @@
 #define CT_TESTS_COORDINATOR_SERVICE_IN_PROCESS_POOL_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,8 +24,9 @@ namespace ctmr::service {
 class InProcessPool : public TaskPool {
  public:
   // One worker with `memory_budget` bytes of hash sets, one thread.
+  // Budgets below SchedulerOptions' floor are allowed: tests force splits.
   explicit InProcessPool(uint64_t memory_budget)
-      : scheduler_(SchedulerOptions{}), budget_(memory_budget) {
+      : scheduler_(TestOptions()), budget_(memory_budget) {
     auto suffixes = names::PublicSuffixList::LoadLatest();
     if (suffixes.ok()) suffixes_ = *std::move(suffixes);
   }
@@ -50,7 +52,10 @@ class InProcessPool : public TaskPool {
       now_ms_ += 10;
       for (const Outgoing& o : scheduler_.Dispatch(now_ms_)) {
         Result result;
-        if (o.body.has_map_task()) {
+        if (impostor && impostor(o.body, &result)) {
+          result.set_task_id(o.body.has_map_task() ? o.body.map_task().task_id()
+                                                   : o.body.shard_task().task_id());
+        } else if (o.body.has_map_task()) {
           result = worker::RunMapTask(o.body.map_task(), suffixes_.get());
           ++mapped_[o.body.map_task().directory()];
           result.set_task_id(o.body.map_task().task_id());
@@ -68,6 +73,10 @@ class InProcessPool : public TaskPool {
     return absl::OkStatus();
   }
 
+  // A worker that does not do the work: when set and it returns true, its
+  // `result` is sent instead of running the task.
+  std::function<bool(const Envelope& task, Result* result)> impostor;
+
   int map_tasks() const { return map_tasks_; }
   int shard_tasks() const { return shard_tasks_; }
   // Map tasks run on `directory`, attempts included.
@@ -77,6 +86,11 @@ class InProcessPool : public TaskPool {
   }
 
  private:
+  static SchedulerOptions TestOptions() {
+    SchedulerOptions o;
+    o.min_shard_budget = 1;
+    return o;
+  }
   static constexpr char kWorker[] = "in-process";
   Scheduler scheduler_;
   base::MemoryBudget budget_;
