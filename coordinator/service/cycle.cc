@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "common/base/memory_budget.h"
 #include "common/base/status_macros.h"
 #include "common/map/data_root.h"
+#include "common/tally/oracle_reader.h"
 #include "coordinator/report/reports.h"
 #include "coordinator/service/distributed_reduce.h"
 #include "coordinator/service/map_work.h"
@@ -112,7 +114,19 @@ absl::StatusOr<uint64_t> MapStaleDirectories(const map::DataRootListing& listing
     LOG(INFO) << name << " failed before and its input changed: trying again";
     state->failed.erase(name);
   }
-  for (const map::DateDirectory* d : work.to_map) map_tasks[scheduler.AddMapTask(d->path)] = d;
+  // Each directory's tally before its map: an "ok" must be backed by a commit.
+  std::map<std::string, std::optional<DirectoryTally>> before;
+  for (const map::DateDirectory* d : work.to_map) {
+    map_tasks[scheduler.AddMapTask(d->path)] = d;
+    absl::StatusOr<std::optional<DirectoryTally>> header = tally::LoadOracleHeader(d->path);
+    before[d->path] = header.ok() ? *std::move(header) : std::nullopt;
+  }
+  const ScopedResultCheck check(scheduler, [&before](const Task& t, const Result& r) {
+    if (!t.body.has_map_task()) return absl::OkStatus();
+    const std::string& dir = t.body.map_task().directory();
+    auto it = before.find(dir);
+    return CheckMapCommitted(dir, it == before.end() ? std::nullopt : it->second, r.map());
+  });
   LOG(INFO) << "run " << run_id << " as of " << base::FormatDate(as_of) << ": "
             << listing.dates.size() << " date directories, " << map_tasks.size() << " to map, "
             << failures->names().size() << " skipped as failed";

@@ -2,11 +2,15 @@
 #ifndef CT_COORDINATOR_SERVICE_MAP_WORK_H_
 #define CT_COORDINATOR_SERVICE_MAP_WORK_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "common/map/data_root.h"
 #include "coordinator/service/run_state.h"
+#include "proto/coordination.pb.h"
+#include "proto/tally.pb.h"
 
 namespace ctmr::service {
 
@@ -19,6 +23,17 @@ struct MapWork {
   std::vector<std::string> retried;               // failed, but their input changed
 };
 MapWork FindMapWork(const map::DataRootListing& listing, const RunState& state);
+
+// Whether a worker's "ok" for the map of `dir` is backed by the disk, for a
+// worker can be wrong (it sees another disk) or lie: dir/oracle.out exists
+// and parses, and it covers the input as it is now, or differs from
+// `before` (the directory's tally when the task was queued: ct-fetch may
+// append while the map runs), or the result says nothing new was committed
+// (`result`: a file whose last block is half-written has nothing new).
+// FailedPrecondition, naming the directory, otherwise; the scheduler then
+// counts a failed attempt.
+absl::Status CheckMapCommitted(const std::string& dir, const std::optional<DirectoryTally>& before,
+                               const MapResult& result);
 
 }  // namespace ctmr::service
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/civil_date.h"
+#include "common/map/data_root.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/coordinator/service/in_process_pool.h"
@@ -140,6 +141,34 @@ TEST_F(CycleTest, AFailedDirectoryIsRecordedLeftOutAndSkippedUntilRequeued) {
   EXPECT_TRUE(again.ok());
   EXPECT_GT(pool.mapped(broken), maps);
   EXPECT_TRUE(state.failed.empty());
+}
+
+TEST_F(CycleTest, AnOkWithoutACommitIsAFailedAttempt) {
+  // The only worker answers "ok" for one directory without mapping it: the
+  // directory is failed and listed, not silently left out of the counts.
+  absl::StatusOr<map::DataRootListing> listing = map::ListDataRoot(root_);
+  ASSERT_TRUE(listing.ok());
+  const std::string liar_dir = listing->dates.front().path;
+  InProcessPool pool(64 << 20);
+  pool.impostor = [&](const Envelope& task, Result* result) {
+    if (!task.has_map_task() || task.map_task().directory() != liar_dir) return false;
+    result->set_ok(true);
+    result->mutable_map()->set_committed(true);
+    result->mutable_map()->set_certificates(12345);
+    return true;
+  };
+  RunState state;
+  CycleInfo info;
+  const std::string out = tmp_.path() + "/out";
+  const CycleResult result = RunCycle(Options(out), &pool, &state, &info);
+  EXPECT_TRUE(result.reports_written);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(pool.mapped(liar_dir), 0);  // it never ran
+  const nlohmann::json summary = nlohmann::json::parse(ReadFile(out + "/summary.json"));
+  EXPECT_EQ(summary["directories"]["failed"], nlohmann::json::array({listing->dates.front().name}));
+  ASSERT_EQ(state.failed.count(listing->dates.front().name), 1u);
+  EXPECT_NE(state.failed[listing->dates.front().name].last_error.find("oracle.out"),
+            std::string::npos);
 }
 
 }  // namespace
