@@ -1,6 +1,7 @@
 #include "coordinator/service/worker_link.h"
 
 #include <glog/logging.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +16,26 @@
 
 namespace ctmr::service {
 
+namespace {
+
+// Up to the hard limit: a coordinator with many workers (or under a flood of
+// idle connections) needs more than the common soft limit of 1024.
+void RaiseDescriptorLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    struct rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  LOG(INFO) << "file descriptor limit " << limit.rlim_cur
+            << (limit.rlim_cur < 8192 ? " (low for many workers: raise LimitNOFILE)" : "");
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<WorkerLink>> WorkerLink::Open(const WorkerLinkOptions& options) {
+  RaiseDescriptorLimit();
   std::unique_ptr<WorkerLink> link(new WorkerLink());
   RETURN_IF_ERROR(link->Bind(options));
   return link;
@@ -55,6 +75,7 @@ absl::Status WorkerLink::Bind(const WorkerLinkOptions& options) {
     router_.emplace(context_, zmq::socket_type::router);
     rpc::SetCommonOptions(*router_);
     router_->set(zmq::sockopt::router_mandatory, 1);
+    router_->set(zmq::sockopt::handshake_ivl, options.handshake_ms);
     if (curve) {
       router_->set(zmq::sockopt::curve_server, 1);
       router_->set(zmq::sockopt::curve_secretkey, server->secret_key);

@@ -5,6 +5,12 @@
 // is only the transport, so that it is the one place zmq::error_t exists —
 // every failure leaves here as a Status.
 //
+// Descriptors: every connection holds one. Open raises the soft limit on
+// descriptors to the hard one (systemd's LimitNOFILE sets both) and logs it;
+// connections that never complete the ZeroMQ handshake are closed after
+// `handshake_ms`. (ZMQ_MAXSOCKETS bounds sockets, not the connections of one
+// ROUTER, so it is no help here.)
+//
 // Errors: Open returns FailedPrecondition when the bind fails, and the
 // key-file errors of ReadKeyFile/LoadAuthorizedKeys. Poll returns Aborted
 // for a socket error other than an interrupted call (EINTR is a return with
@@ -38,6 +44,10 @@ struct WorkerLinkOptions {
   // public key is authorized for this process only) and the server's public key.
   std::string local_key_prefix;
   std::optional<std::string> control_endpoint;  // REP for operators; none: off
+  // A TCP connection that has not completed the ZeroMQ handshake after this
+  // long is closed (libzmq's default is 30 s): each idle connection holds a
+  // descriptor, and a few thousand would exhaust them.
+  int handshake_ms = 5000;
 };
 
 class WorkerLink {

@@ -1,5 +1,12 @@
 #include "coordinator/service/worker_link.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <zmq.hpp>
 
 #include "absl/strings/match.h"
@@ -152,6 +159,59 @@ TEST(WorkerLinkTest, CurveWritesAKeyForLocalWorkers) {
   }
   options.authorized_keys = tmp.path() + "/no-such-folder";
   EXPECT_FALSE(WorkerLink::Open(options).ok());
+}
+
+// Idle TCP connections that never speak ZeroMQ (3,000 of them exhausted the
+// coordinator's descriptors) are closed after the handshake interval.
+TEST(WorkerLinkTest, IdleConnectionsAreClosedAfterTheHandshakeInterval) {
+  WorkerLinkOptions options;
+  options.bind = "tcp://127.0.0.1:0";
+  options.handshake_ms = 200;
+  absl::StatusOr<std::unique_ptr<WorkerLink>> opened = WorkerLink::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  const std::string& endpoint = (*opened)->connect_endpoint();
+  const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    fds.push_back(fd);
+  }
+  // Each is closed by the coordinator's side: a read sees the end of the
+  // stream (after ZeroMQ's greeting, which it sends at once).
+  size_t closed = 0;
+  WaitFor(10, [&] {
+    (void)(*opened)->Poll(
+        20, [](const std::string&, const Envelope&) {},
+        [](std::string_view) { return std::string(); });
+    closed = 0;
+    for (int fd : fds) {
+      char buffer[256];
+      for (;;) {
+        const ssize_t n = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+        if (n > 0) continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) ++closed;
+        break;
+      }
+    }
+    return closed == fds.size();
+  });
+  EXPECT_EQ(closed, fds.size());
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(WorkerLinkTest, OpenRaisesTheDescriptorLimitToTheHardOne) {
+  WorkerLinkOptions options;
+  options.bind = "tcp://127.0.0.1:0";
+  ASSERT_TRUE(WorkerLink::Open(options).ok());
+  struct rlimit limit;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  EXPECT_EQ(limit.rlim_cur, limit.rlim_max);
 }
 
 }  // namespace
