@@ -239,8 +239,8 @@ std::vector<Outgoing> Scheduler::Dispatch(int64_t now_ms) {
       for (const auto& [id, w] : workers_) any_healthy |= Eligible(w, now_ms);
       bool free = false;
       for (const auto& [id, w] : workers_) {
-        free |= w.running.size() < w.threads && !w.draining &&
-                !(any_healthy && Quarantined(w, now_ms));
+        free |=
+            w.running.size() < w.threads && !w.draining && !(any_healthy && Quarantined(w, now_ms));
       }
       if (!free) break;
       waiting.push_back(queue_.front());
