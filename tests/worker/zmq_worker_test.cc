@@ -308,6 +308,41 @@ TEST_F(WorkerProcessTest, SigtermExitsZero) {
   EXPECT_EQ(Wait(), 0);
 }
 
+// A map stuck in a read that no signal interrupts (here: opening a FIFO that
+// no one writes, as a hung NFS mount would) does not keep the process alive
+// past --stop-grace-ms after SIGTERM. (Should the map learn to skip FIFOs,
+// this still checks that SIGTERM ends a worker that holds a task.)
+TEST_F(WorkerProcessTest, SigtermEndsAWorkerWhoseTaskIsStuck) {
+  const std::string dir = tmp_.path() + "/2025-08-02";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::mkfifo((dir + "/stuck.pem").c_str(), 0644), 0);
+  FakeCoordinator coordinator;
+  Start(coordinator.endpoint(), {"--stop-grace-ms", "300"});
+  std::optional<Message> ready = coordinator.WaitForReady();
+  ASSERT_TRUE(ready.has_value());
+  coordinator.Send(ready->peer, MapTaskEnvelope(12, dir));
+  ASSERT_TRUE(coordinator
+                  .WaitFor([](const Message& m) {
+                    if (m.envelope.has_result()) return true;
+                    for (uint64_t id : m.envelope.heartbeat().running_tasks()) {
+                      if (id == 12) return true;
+                    }
+                    return false;
+                  })
+                  .has_value());
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  pid_t exited = 0;
+  ctmr::testing::WaitFor(10, [&] {
+    exited = ::waitpid(pid_, &status, WNOHANG);
+    return exited == pid_;
+  });
+  ASSERT_EQ(exited, pid_) << "still running 10 s after SIGTERM";
+  pid_ = -1;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_LE(WEXITSTATUS(status), 1);
+}
+
 TEST_F(WorkerProcessTest, ShutdownMessageExitsZero) {
   FakeCoordinator coordinator;
   Start(coordinator.endpoint());
