@@ -39,6 +39,9 @@ TEST(RunOptionsTest, RefusesWhatCannotWorkNamingTheFlag) {
   RunOptions lease;
   lease.lease_s = 0;
   refused(lease, "--lease");
+  RunOptions timeout;
+  timeout.task_timeout_s = -1;
+  refused(timeout, "--task-timeout");
   RunOptions heartbeat;
   heartbeat.heartbeat_ms = 1;
   refused(heartbeat, "--heartbeat-ms");
