@@ -64,6 +64,11 @@ constexpr std::string_view kEndLine = "-----END CERTIFICATE-----\n";
 absl::Status CutTornTail(int fd, const std::string& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoError(errno, "cannot stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    // A FIFO or device in the data root would block or swallow the writes.
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot append to ", path, ": not a regular file"));
+  }
   const off_t size = st.st_size;
   if (size == 0) return absl::OkStatus();
   std::string tail(static_cast<size_t>(std::min<off_t>(size, kEndLine.size())), '\0');

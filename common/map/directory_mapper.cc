@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <glog/logging.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,6 +43,17 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
+// Files the map does not read, but counts as skipped: names that are neither
+// .pem nor .cer, and FIFOs, sockets and devices, which a read could block on
+// or never finish. A file that cannot be stat'ed is left to the reader, whose
+// error names it.
+bool IsSkipped(const std::string& dir, const std::string& name) {
+  if (!x509::FormatOfFileName(name).has_value()) return true;
+  struct stat st;
+  if (::stat(absl::StrCat(dir, "/", name).c_str(), &st) != 0) return false;
+  return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 }  // namespace
 
 absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
@@ -75,11 +87,11 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
   bool changed = !previous.has_value();
   for (const std::string& name : names) {
     if (tally::IsOracleFileName(name)) continue;
-    const std::optional<x509::CertificateFileFormat> format = x509::FormatOfFileName(name);
-    if (!format.has_value()) {
+    if (IsSkipped(dir, name)) {
       ++stats.skipped_files;
       continue;
     }
+    const x509::CertificateFileFormat format = *x509::FormatOfFileName(name);
     const std::string_view issuer_id = x509::IssuerIdOfFileName(name);
     auto it = builders.find(issuer_id);
     if (it == builders.end()) {
@@ -89,7 +101,7 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
     IssuerTallyBuilder& builder = it->second;
     const uint64_t start = offsets[name];
     ASSIGN_OR_RETURN(x509::FileReadResult read,
-                     x509::ReadCertificateFile(absl::StrCat(dir, "/", name), start, *format,
+                     x509::ReadCertificateFile(absl::StrCat(dir, "/", name), start, format,
                                                [&](std::string_view der) {
                                                  if (!decoder.Decode(der, &view)) return false;
                                                  if (builder.Add(view)) {

@@ -85,7 +85,9 @@ std::string_view IssuerIdOfFileName(std::string_view name) {
 absl::StatusOr<FileReadResult> ReadCertificateFile(
     const std::string& path, uint64_t offset, CertificateFileFormat format,
     absl::FunctionRef<bool(std::string_view der)> visit) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+  // forever. Nothing is read before fstat has shown a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open ", path, ": ", base::ErrnoText(errno)));
@@ -99,6 +101,11 @@ absl::StatusOr<FileReadResult> ReadCertificateFile(
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot read ", path, ": not a regular file"));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": ", base::ErrnoText(errno)));
   }
   // Bytes appended after this point are left for the next run: the snapshot
   // keeps the result a pure function of the first `size` bytes.

@@ -3,6 +3,7 @@
 #include "fetcher/entry_writer.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <functional>
@@ -116,6 +117,21 @@ TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
     EXPECT_EQ(r->blocks, complete + 1);
     EXPECT_EQ(r->malformed_blocks, 0u);
   }
+}
+
+TEST(EntryWriterTest, RefusesToAppendToAFifo) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  const int64_t not_after = NotAfter(der);
+  const std::string dir =
+      absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mkfifo((dir + "/ISSUER.pem").c_str(), 0644), 0);
+  EntryWriter writer(root.path(), /*include_expired=*/true, 0);
+  absl::StatusOr<bool> written = writer.Append("u", 0, der, "ISSUER");
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.status().message().find("not a regular file"), std::string::npos)
+      << written.status();
 }
 
 TEST(EntryWriterTest, SkipsExpiredUnlessIncluded) {

@@ -9,6 +9,7 @@
 #include "common/tally/hash_set.h"
 #include "common/tally/oracle_file.h"
 #include "gtest/gtest.h"
+#include "tests/support/fifo_guard.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr::map {
@@ -152,6 +153,27 @@ TEST_F(DirectoryMapperTest, UnreadableFileFailsAndKeepsTheCommittedTally) {
   stats = mapper.Map(dir_);
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().message().find("folder.pem"), std::string::npos);
+}
+
+TEST_F(DirectoryMapperTest, FifoIsSkippedNotOpened) {
+  const std::string pem = NavigliPem();
+  WriteFile(dir_ + "/a.pem", pem);
+  const std::string fifo = dir_ + "/evil.pem";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  absl::StatusOr<MapStats> stats;
+  EXPECT_TRUE(ctmr::testing::FinishesWithoutAWriter(fifo, [&] {
+    DirectoryMapper mapper(suffixes_.get());
+    stats = mapper.Map(dir_);
+  }));
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->skipped_files, 1u);
+  EXPECT_EQ(stats->certificates, 512u);
+  EXPECT_EQ(stats->unparseable_blocks, 0u);
+  const DirectoryTally t = Tally();
+  EXPECT_EQ(t.errors().skipped_files(), 1u);
+  ASSERT_EQ(t.offsets_size(), 1);
+  EXPECT_EQ(t.offsets(0).name(), "a.pem");
+  EXPECT_EQ(t.offsets(0).offset(), pem.size());
 }
 
 // A tally that is cut short (even at a field boundary, where the prefix still

@@ -23,6 +23,7 @@
 
 #include "common/x509/certificate_view.h"
 #include "common/x509/openssl_certificate_parser.h"
+#include "tests/support/fifo_guard.h"
 
 namespace ctmr::x509 {
 namespace {
@@ -111,7 +112,7 @@ struct Visitor {
   }
 };
 
-class CertificateFileReaderTest : public testing::Test {
+class CertificateFileReaderTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new std::vector<std::string>(LoadRealCertificates());
@@ -273,7 +274,7 @@ TEST_F(CertificateFileReaderTest, ResumingAtEveryWriterPosition) {
   std::string contents;
   for (int i = 0; i < 3; ++i) contents += FetchedPem(cert(i), i);
   for (size_t split = 0; split <= contents.size(); split += 7) {
-    SCOPED_TRACE(testing::Message() << "split " << split);
+    SCOPED_TRACE(::testing::Message() << "split " << split);
     const std::string path = Write("resume.pem", contents.substr(0, split));
     Visitor visit;
     absl::StatusOr<FileReadResult> first =
@@ -446,6 +447,19 @@ TEST_F(CertificateFileReaderTest, DirectoryNamedPemIsAnError) {
       ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(ignored_));
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find(path), std::string::npos) << r.status();
+}
+
+// Opening a FIFO for reading waits for a writer: the reader must refuse it
+// without waiting, whoever put it there.
+TEST_F(CertificateFileReaderTest, FifoIsRefusedWithoutWaitingForAWriter) {
+  const std::string path = dir_ + "/evil.pem";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+  absl::Status status;
+  EXPECT_TRUE(ctmr::testing::FinishesWithoutAWriter(path, [&] {
+    status = ReadCertificateFile(path, 0, CertificateFileFormat::kPem, std::ref(ignored_)).status();
+  }));
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("not a regular file"), std::string::npos) << status;
 }
 
 TEST_F(CertificateFileReaderTest, OffsetPastTheEndIsAnError) {
