@@ -16,6 +16,7 @@
 #include "common/x509/certificate_view.h"
 #include "common/x509/der_certificate_parser.h"
 #include "common/x509/openssl_certificate_parser.h"
+#include "common/x509/pem_scanner.h"
 #include "fetcher/verify/codec.h"
 
 namespace ctmr::fetch {
@@ -55,12 +56,16 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
 }
 
 constexpr std::string_view kEndLine = "-----END CERTIFICATE-----\n";
+// Longer than any block ct-fetch writes: a torn block starts in the window.
+constexpr off_t kTornTailWindow = 256 << 10;
 
 // A crash (kill -9, power loss) can leave the last block of a file half
 // written. Its entry was never confirmed in the state file, so ct-fetch
 // appends it again; cutting the torn tail first keeps it from lingering as an
-// unparseable block. The map never reads past the last complete block, so
-// nothing it has counted is cut.
+// unparseable block. Where to cut is the map's own rule (CompletePemPrefix in
+// common/x509/pem_scanner.h): the map's offset never passes that point, so
+// nothing it has counted is cut, and no offset it recorded ends up inside the
+// bytes written again.
 absl::Status CutTornTail(int fd, const std::string& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoError(errno, "cannot stat", path);
@@ -76,24 +81,15 @@ absl::Status CutTornTail(int fd, const std::string& path) {
       static_cast<ssize_t>(tail.size())) {
     return ErrnoError(errno, "cannot read", path);
   }
+  // The end of the block ct-fetch writes: complete by the map's rule.
   if (tail == kEndLine) return absl::OkStatus();
-  // A block is a few KiB; look for the last complete one in the last 256 KiB.
-  const off_t window = std::min<off_t>(size, 256 << 10);
+  const off_t window = std::min<off_t>(size, kTornTailWindow);
   tail.assign(static_cast<size_t>(window), '\0');
   if (::pread(fd, tail.data(), tail.size(), size - window) != window) {
     return ErrnoError(errno, "cannot read", path);
   }
-  const size_t end = tail.rfind(kEndLine);
-  off_t cut;
-  if (end != std::string::npos) {
-    cut = size - window + static_cast<off_t>(end + kEndLine.size());
-  } else if (window == size) {
-    cut = 0;  // the file is one torn block
-  } else {
-    // Not our format (no block end in 256 KiB): leave it, but start the next
-    // block on a line of its own.
-    return WriteAll(fd, "\n", path);
-  }
+  const off_t cut = size - window + static_cast<off_t>(x509::CompletePemPrefix(tail));
+  if (cut == size) return absl::OkStatus();
   std::fprintf(stderr, "ct-fetch: cutting a torn block of %lld bytes from the end of %s\n",
                static_cast<long long>(size - cut), path.c_str());
   if (::ftruncate(fd, cut) != 0) return ErrnoError(errno, "cannot truncate", path);

@@ -111,17 +111,18 @@ bool PemScanner::Next(PemBlock* block) {
     const size_t end_label_start = end + kEnd.size();
     const size_t end_label_end = buffer_.find(kDashes, end_label_start);
     const size_t end_line_end = buffer_.find('\n', end_label_start);
-    if (end_label_end == std::string_view::npos ||
-        (end_line_end != std::string_view::npos && end_label_end > end_line_end)) {
-      if (end_line_end == std::string_view::npos) {
-        // The END line is still being written, unless it has run past the bound.
-        if (buffer_.size() - begin > kMaxPemBlockBytes) {
-          consumed_ = end_label_start;
-          *block = PemBlock{label, {}, true};
-          return true;
-        }
-        return false;
+    if (end_line_end == std::string_view::npos) {
+      // The END line is still being written until its '\n' is (see the
+      // header: ct-fetch cuts a block that lacks it), unless it has run past
+      // the bound.
+      if (buffer_.size() - begin > kMaxPemBlockBytes) {
+        consumed_ = end_label_start;
+        *block = PemBlock{label, {}, true};
+        return true;
       }
+      return false;
+    }
+    if (end_label_end == std::string_view::npos || end_label_end > end_line_end) {
       consumed_ = end_line_end + 1;
       *block = PemBlock{label, {}, true};
       return true;
@@ -134,6 +135,14 @@ bool PemScanner::Next(PemBlock* block) {
     *block = PemBlock{label, body, end_label != label || !headers_ok};
     return true;
   }
+}
+
+size_t CompletePemPrefix(std::string_view text) {
+  PemScanner scanner(text, /*at_end_of_input=*/true);
+  PemBlock block;
+  while (scanner.Next(&block)) {
+  }
+  return scanner.consumed();
 }
 
 }  // namespace ctmr::x509

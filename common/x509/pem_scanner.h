@@ -3,9 +3,14 @@
 //
 // Contract:
 //  - A block is "-----BEGIN <label>-----", a body, "-----END <label>-----".
-//    Only complete blocks are returned; a block whose END marker has not been
-//    written yet is left alone, and consumed() stops before it, so the next
-//    read starts at its BEGIN line.
+//    A block is complete once the '\n' that ends its END line has been
+//    written ("\r\n" ends it too). This is the one definition of a complete
+//    block: the map counts only complete blocks, and ct-fetch cuts whatever
+//    follows the last one before it appends (CompletePemPrefix below), so the
+//    offset a map records is never inside bytes that ct-fetch cuts and writes
+//    again. Only complete blocks are returned; a block still being written
+//    (its END line included) is left alone, and consumed() stops before it,
+//    so the next read starts at its BEGIN line.
 //  - RFC 1421 header lines at the start of a body ("Log: ...",
 //    "Recorded-at: ..."), up to and including the blank line after them, are
 //    not part of body.
@@ -50,6 +55,16 @@ class PemScanner {
   bool at_end_;
   size_t consumed_ = 0;
 };
+
+// The length of the prefix of `text` (a file's last bytes, up to its current
+// end) that a map reading to the end consumes: the complete blocks, and the
+// text outside blocks that cannot start one. What follows is a block (or a
+// BEGIN line) still being written. ct-fetch cuts a file here before it
+// appends, so that a torn block is written again whole, and the map's offset,
+// which never passes this point, stays valid. `text` may start anywhere in the
+// file, even inside a block: bytes before its first BEGIN line are skipped,
+// as the map skips them.
+size_t CompletePemPrefix(std::string_view text);
 
 }  // namespace ctmr::x509
 

@@ -17,6 +17,7 @@
 #include "common/x509/certificate_file_reader.h"
 #include "common/x509/certificate_view.h"
 #include "common/x509/der_certificate_parser.h"
+#include "common/x509/pem_scanner.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr::fetch {
@@ -116,6 +117,56 @@ TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->blocks, complete + 1);
     EXPECT_EQ(r->malformed_blocks, 0u);
+  }
+}
+
+// ct-fetch's cut and the map's offset follow one rule (CompletePemPrefix):
+// whatever the tail of a file, a map that read it before ct-fetch restarted
+// continues from its offset and sees exactly the blocks appended since.
+TEST(EntryWriterTest, CutsOnlyWhatTheMapHasNotRead) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  const int64_t not_after = NotAfter(der);
+  const std::string dir =
+      absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)));
+  const std::string path = dir + "/ISSUER.pem";
+  const std::string block = FormatPemBlock("https://log.example/", 0, der);
+  const std::string added = FormatPemBlock("u", 0, der);
+  std::string crlf;
+  for (char c : block + block) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  std::filesystem::create_directories(dir);
+  const std::vector<std::string> tails = {
+      absl::StrCat(block, block.substr(0, block.size() - 1)),  // END line without its '\n'
+      absl::StrCat(block, block.substr(0, block.size() - 2)),
+      absl::StrCat(block, block.substr(0, block.size() / 2)),
+      absl::StrCat(block, "trailing words\n"),
+      absl::StrCat(block, "-----BEG"),
+      crlf,
+      "no block at all\n",
+  };
+  for (const std::string& contents : tails) {
+    SCOPED_TRACE(contents.substr(contents.size() - std::min<size_t>(contents.size(), 40)));
+    ctmr::testing::WriteFile(path, contents);
+    auto count = [](std::string_view) { return true; };
+    absl::StatusOr<x509::FileReadResult> mapped =
+        x509::ReadCertificateFile(path, 0, x509::CertificateFileFormat::kPem, count);
+    ASSERT_TRUE(mapped.ok()) << mapped.status();
+
+    EntryWriter writer(root.path(), /*include_expired=*/true, 0);
+    ASSERT_TRUE(writer.Append("u", 0, der, "ISSUER").ok());
+    ASSERT_TRUE(writer.Commit().ok());
+    const std::string now = ctmr::testing::ReadFile(path);
+    EXPECT_EQ(now.size(), x509::CompletePemPrefix(contents) + added.size());
+    ASSERT_LE(mapped->end_offset, now.size());
+    EXPECT_EQ(now.substr(0, mapped->end_offset), contents.substr(0, mapped->end_offset));
+    absl::StatusOr<x509::FileReadResult> rest = x509::ReadCertificateFile(
+        path, mapped->end_offset, x509::CertificateFileFormat::kPem, count);
+    ASSERT_TRUE(rest.ok()) << rest.status();
+    EXPECT_EQ(rest->blocks - rest->malformed_blocks, 1u);
+    EXPECT_EQ(rest->end_offset, now.size());
   }
 }
 

@@ -105,15 +105,52 @@ TEST(PemScannerTest, BlocksBackToBackAndOtherLabels) {
   EXPECT_EQ(consumed, text.size());
 }
 
-TEST(PemScannerTest, EndLineWithoutNewlineAtEndOfBuffer) {
-  std::string text = PemBlockText("CERTIFICATE", "", kBody1);
-  text.pop_back();
-  for (bool at_end : {false, true}) {
-    size_t consumed = 0;
-    EXPECT_EQ(ScanAll(text, at_end, &consumed),
-              std::vector<Block>{Good("CERTIFICATE", std::string(kBody1))});
-    EXPECT_EQ(consumed, text.size());
+// A block is complete only with the '\n' of its END line: ct-fetch cuts a
+// last block without it and writes it again, so a map that counted it would
+// record an offset inside the bytes written again.
+TEST(PemScannerTest, EndLineWithoutNewlineIsNotComplete) {
+  const std::string first = PemBlockText("CERTIFICATE", "", kBody1);
+  std::string last = PemBlockText("CERTIFICATE", "Log: x\n\n", kBody2);
+  last.pop_back();
+  for (const std::string& tail : {last, last + "\r"}) {
+    for (bool at_end : {false, true}) {
+      size_t consumed = 0;
+      EXPECT_EQ(ScanAll(first + tail, at_end, &consumed),
+                std::vector<Block>{Good("CERTIFICATE", std::string(kBody1))});
+      EXPECT_EQ(consumed, first.size());
+    }
   }
+  size_t consumed = 0;
+  EXPECT_EQ(ScanAll(first + last + "\n", true, &consumed),
+            (std::vector<Block>{Good("CERTIFICATE", std::string(kBody1)),
+                                Good("CERTIFICATE", std::string(kBody2))}));
+  EXPECT_EQ(consumed, first.size() + last.size() + 1);
+}
+
+// CompletePemPrefix is where ct-fetch cuts a torn tail: exactly where a map
+// reading to the end stops, from wherever in the file the text starts.
+TEST(PemScannerTest, CompletePemPrefixIsWhereTheMapStops) {
+  const std::string b1 = PemBlockText("CERTIFICATE", "Log: https://log.example/\n\n", kBody1);
+  const std::string b2 = PemBlockText("CERTIFICATE", "", kBody2);
+  const std::string whole = b1 + "garbage\n" + b2 + "trailing words\n";
+  for (size_t cut = 0; cut <= whole.size(); ++cut) {
+    const std::string text = whole.substr(0, cut);
+    size_t map_stops = 0;
+    ScanAll(text, true, &map_stops);
+    ASSERT_EQ(CompletePemPrefix(text), map_stops) << "cut " << cut;
+    // From any start within the file (ct-fetch reads only a window).
+    for (size_t start : {size_t{0}, b1.size() / 2, b1.size()}) {
+      if (start > cut) continue;
+      if (start > map_stops) continue;
+      EXPECT_EQ(start + CompletePemPrefix(std::string_view(text).substr(start)), map_stops)
+          << "cut " << cut << " start " << start;
+    }
+  }
+  EXPECT_EQ(CompletePemPrefix(b1 + b2), b1.size() + b2.size());
+  EXPECT_EQ(CompletePemPrefix(b1 + b2.substr(0, b2.size() - 1)), b1.size());
+  EXPECT_EQ(CompletePemPrefix(ToCrlf(b1 + b2)), ToCrlf(b1 + b2).size());
+  EXPECT_EQ(CompletePemPrefix(b1 + "-----BEG"), b1.size());
+  EXPECT_EQ(CompletePemPrefix(""), 0u);
 }
 
 TEST(PemScannerTest, Rfc1421HeadersAreStripped) {
