@@ -29,7 +29,8 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
   }
   std::vector<std::string> names;
   while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
@@ -43,12 +44,13 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-// Files the map does not read, but counts as skipped: names that are neither
-// .pem nor .cer, and FIFOs, sockets and devices, which a read could block on
-// or never finish. A file that cannot be stat'ed is left to the reader, whose
+// Files the map does not read, but counts as skipped: dot-files (editor and
+// tool droppings, which ct-fetch never writes), names that are neither .pem
+// nor .cer, and FIFOs, sockets and devices, which a read could block on or
+// never finish. A file that cannot be stat'ed is left to the reader, whose
 // error names it.
 bool IsSkipped(const std::string& dir, const std::string& name) {
-  if (!x509::FormatOfFileName(name).has_value()) return true;
+  if (name[0] == '.' || !x509::FormatOfFileName(name).has_value()) return true;
   struct stat st;
   if (::stat(absl::StrCat(dir, "/", name).c_str(), &st) != 0) return false;
   return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);

@@ -25,8 +25,8 @@ struct MapStats {
   uint64_t duplicates = 0;    // blocks whose (issuer, serial) was already counted
   uint64_t unparseable_blocks = 0;
   uint64_t openssl_fallbacks = 0;
-  // Files not read: names neither .pem nor .cer, and FIFOs, sockets and
-  // devices (the map's own oracle.out* files are not counted).
+  // Files not read: dot-files, names neither .pem nor .cer, and FIFOs,
+  // sockets and devices (the map's own oracle.out* files are not counted).
   uint64_t skipped_files = 0;
 };
 

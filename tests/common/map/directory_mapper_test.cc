@@ -189,6 +189,26 @@ TEST_F(DirectoryMapperTest, FifoIsSkippedNotOpened) {
   EXPECT_EQ(t.offsets(0).offset(), pem.size());
 }
 
+TEST_F(DirectoryMapperTest, DotFilesAreCountedNotRead) {
+  const std::string pem = NavigliPem();
+  WriteFile(dir_ + "/a.pem", pem);
+  WriteFile(dir_ + "/.hidden.pem", pem);  // would be issuer ".hidden" if read
+  WriteFile(dir_ + "/.nfs000000001", "x");
+  const MapStats stats = MapOk();
+  EXPECT_EQ(stats.skipped_files, 2u);
+  EXPECT_EQ(stats.certificates, 512u);
+  const DirectoryTally t = Tally();
+  EXPECT_EQ(t.errors().skipped_files(), 2u);
+  ASSERT_EQ(t.issuers_size(), 1);
+  EXPECT_EQ(t.issuers(0).issuer_id(), "a");
+  // The map's own files (oracle.out, oracle.out.offsets, their temp files)
+  // are not counted: a second map finds nothing new.
+  WriteFile(dir_ + "/oracle.out.tmp.1.0", "left by a crash");
+  const MapStats again = MapOk();
+  EXPECT_FALSE(again.committed);
+  EXPECT_EQ(again.skipped_files, 2u);
+}
+
 // A last block whose END line lacks its '\n' is not complete: ct-fetch cuts
 // it and writes the entry again, maybe after other entries. The map must not
 // have counted it, or its offset would point into the bytes written since.
