@@ -5,11 +5,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/civil_date.h"
 #include "common/base/file_util.h"
+#include "common/base/status_macros.h"
 
 namespace ctmr::map {
 namespace {
@@ -22,7 +26,41 @@ bool LooksLikeDate(const std::string& s) {
   return true;
 }
 
+// The absolute path `path` resolves to, with every link followed.
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (real == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot resolve ", path, ": ", base::ErrnoText(errno)));
+  }
+  std::string out = real;
+  std::free(real);
+  return out;
+}
+
 }  // namespace
+
+absl::Status CheckDateDirectoryLink(const std::string& root, const std::string& path) {
+  std::string link = path;
+  // lstat follows a link named with a trailing '/'.
+  while (link.size() > 1 && link.back() == '/') link.pop_back();
+  struct stat st;
+  if (::lstat(link.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::string real_root, RealPath(root));
+  ASSIGN_OR_RETURN(const std::string target, RealPath(link));
+  const std::string prefix = real_root == "/" ? real_root : absl::StrCat(real_root, "/");
+  if (!absl::StartsWith(target, prefix)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is a symbolic link to ", target,
+                                                      ", which resolves outside the data root ",
+                                                      real_root, ": not mapped"));
+  }
+  if (target.find('/', prefix.size()) == std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is a symbolic link to ", target,
+                     ", another folder of the data root (it would count twice): not mapped"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<DataRootListing> ListDataRoot(const std::string& root) {
   DIR* d = ::opendir(root.c_str());
@@ -37,7 +75,14 @@ absl::StatusOr<DataRootListing> ListDataRoot(const std::string& root) {
     const std::string path = absl::StrCat(root, "/", name);
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    if (std::optional<int32_t> day = base::ParseDate(name)) {
+    std::optional<int32_t> day = base::ParseDate(name);
+    if (day.has_value()) {
+      if (absl::Status link = CheckDateDirectoryLink(root, path); !link.ok()) {
+        std::fprintf(stderr, "ct-mapreduce: %s\n", std::string(link.message()).c_str());
+        day.reset();
+      }
+    }
+    if (day.has_value()) {
       listing.dates.push_back(DateDirectory{name, path, *day});
     } else {
       listing.invalid_date_names.push_back(name);

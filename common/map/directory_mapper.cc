@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
 #include "common/base/status_macros.h"
+#include "common/map/data_root.h"
 #include "common/map/issuer_tally_builder.h"
 #include "common/tally/oracle_file.h"
 #include "common/x509/certificate_decoder.h"
@@ -37,11 +38,23 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
   return names;
 }
 
+std::string WithoutTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 std::string BaseName(const std::string& path) {
-  std::string p = path;
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const std::string p = WithoutTrailingSlashes(path);
   const size_t slash = p.rfind('/');
   return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// The data root that holds the date directory `dir`: its parent, by name.
+std::string DataRootOf(const std::string& dir) {
+  const std::string p = WithoutTrailingSlashes(dir);
+  const size_t slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
 }
 
 // Files the map does not read, but counts as skipped: dot-files (editor and
@@ -59,6 +72,7 @@ bool IsSkipped(const std::string& dir, const std::string& name) {
 }  // namespace
 
 absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
+  RETURN_IF_ERROR(CheckDateDirectoryLink(DataRootOf(dir), dir));
   absl::StatusOr<std::optional<DirectoryTally>> loaded = tally::LoadOracle(dir);
   if (absl::IsDataLoss(loaded.status())) {
     // A tally cut short or corrupted is never built upon: the directory is

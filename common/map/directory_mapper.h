@@ -38,8 +38,10 @@ class DirectoryMapper {
       x509::CertificateDecoder::Mode mode = x509::CertificateDecoder::Mode::kFastWithFallback)
       : suffixes_(suffixes), mode_(mode) {}
 
-  // Maps `dir`. An error (a file that cannot be read, a corrupt oracle.out)
-  // names the file, and leaves the directory's committed tally as it was.
+  // Maps `dir`, a folder directly under its data root. An error (a file that
+  // cannot be read, a corrupt oracle.out, a symbolic link that
+  // CheckDateDirectoryLink refuses) names the file, and leaves the
+  // directory's committed tally as it was.
   absl::StatusOr<MapStats> Map(const std::string& dir);
 
  private:

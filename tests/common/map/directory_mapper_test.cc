@@ -240,6 +240,37 @@ TEST_F(DirectoryMapperTest, LastBlockWithoutNewlineIsCountedOnceAfterRepair) {
   EXPECT_EQ(Tally().offsets(0).offset(), first.size() + shorter.size() + torn.size());
 }
 
+// A date directory that is a symbolic link out of the data root is not
+// mapped: the map would write oracle.out outside the root.
+TEST_F(DirectoryMapperTest, SymlinkOutOfTheDataRootIsRefused) {
+  const std::string root = tmp_.path() + "/root";
+  const std::string outside = tmp_.path() + "/outside";
+  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
+  WriteFile(outside + "/a.pem", NavigliPem());
+  const std::string link = root + "/2026-12-01";
+  ASSERT_EQ(::symlink(outside.c_str(), link.c_str()), 0);
+  for (const std::string& dir : {link, link + "/"}) {
+    DirectoryMapper mapper(suffixes_.get());
+    absl::StatusOr<MapStats> stats = mapper.Map(dir);
+    ASSERT_FALSE(stats.ok()) << dir;
+    EXPECT_EQ(stats.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(stats.status().message().find("resolves outside the data root"), std::string::npos)
+        << stats.status();
+    EXPECT_EQ(ctmr::testing::ListDir(outside), std::vector<std::string>{"a.pem"});
+  }
+
+  // A link that stays inside the root is followed.
+  ASSERT_EQ(::mkdir((root + "/archive").c_str(), 0755), 0);
+  ASSERT_EQ(::rename(outside.c_str(), (root + "/archive/2026-12-01").c_str()), 0);
+  ASSERT_EQ(::unlink(link.c_str()), 0);
+  ASSERT_EQ(::symlink("archive/2026-12-01", link.c_str()), 0);
+  DirectoryMapper mapper(suffixes_.get());
+  absl::StatusOr<MapStats> stats = mapper.Map(link);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->certificates, 512u);
+}
+
 // A tally that is cut short (even at a field boundary, where the prefix still
 // parses), corrupted, or garbage is never built upon: the directory is mapped
 // again from the start, and the result equals a fresh map.
