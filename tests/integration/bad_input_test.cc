@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gtest/gtest.h"
+#include "tests/support/fifo_guard.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr {
@@ -64,6 +65,76 @@ TEST(BadInputTest, UnreadableFilesFailTheirDirectoriesOnly) {
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(Json::parse(ReadFile(root + "/reports/summary.json"))["directories"]["failed"].size(),
             0u);
+}
+
+// A FIFO, a dot-file and a date directory linked out of the root, in every
+// command that reads a date directory: nothing blocks, the files are counted
+// as skipped, the link is named and nothing is written outside the root.
+TEST(BadInputTest, HostileFilesAndLinksInTheDataRoot) {
+  TempDir tmp;
+  const std::string root = tmp.path() + "/root";
+  auto gen = RunCommand({BinaryPath("ct-gen"), "--out", root, "--certs", "500", "--days", "3",
+                         "--first-date", "2026-11-26", "--as-of", "2026-11-26"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  const std::string reference = tmp.path() + "/reference";
+  ::ctmr::testing::CopyTree(root, reference);
+
+  const std::string dir = root + "/2026-11-27";
+  std::string pem;
+  for (const std::string& name : ::ctmr::testing::ListDir(dir)) {
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".pem") pem = name;
+  }
+  ASSERT_FALSE(pem.empty());
+  const std::string fifo = dir + "/evil.pem";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  ::ctmr::testing::WriteFile(dir + "/.hidden.pem", ReadFile(dir + "/" + pem));
+  const std::string outside = tmp.path() + "/outside";
+  ::ctmr::testing::CopyTree(dir, outside);
+  RunCommand({"/bin/rm", "-f", outside + "/evil.pem", outside + "/.hidden.pem"});
+  ASSERT_EQ(::symlink(outside.c_str(), (root + "/2026-12-20").c_str()), 0);
+  const std::vector<std::string> outside_files = ::ctmr::testing::ListDir(outside);
+
+  ::ctmr::testing::CommandResult r;
+  EXPECT_TRUE(::ctmr::testing::FinishesWithoutAWriter(fifo, [&] {
+    r = RunCommand(
+        {BinaryPath("ct-coordinator"), "reduce", "--data-dir", root, "--as-of", "2026-11-26"});
+  }));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2026-12-20"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("resolves outside the data root"), std::string::npos) << r.output;
+  EXPECT_EQ(::ctmr::testing::ListDir(outside), outside_files);
+
+  auto ok = RunCommand(
+      {BinaryPath("ct-coordinator"), "reduce", "--data-dir", reference, "--as-of", "2026-11-26"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  const Json summary = Json::parse(ReadFile(root + "/reports/summary.json"));
+  const Json want = Json::parse(ReadFile(reference + "/reports/summary.json"));
+  EXPECT_EQ(summary["totals"], want["totals"]);
+  EXPECT_EQ(summary["issuers"], want["issuers"]);
+  EXPECT_EQ(summary["directories"]["failed"].size(), 0u);
+  EXPECT_EQ(summary["errors"]["skipped_files"], want["errors"]["skipped_files"].get<int>() + 2);
+  EXPECT_EQ(summary["errors"]["invalid_date_directories"], Json::array({"2026-12-20"}));
+
+  // ct-worker map, given the link itself: a permanent error that names it.
+  ::ctmr::testing::CommandResult map;
+  EXPECT_TRUE(::ctmr::testing::FinishesWithoutAWriter(fifo, [&] {
+    map = RunCommand({BinaryPath("ct-worker"), "map", dir, root + "/2026-12-20"});
+  }));
+  EXPECT_EQ(map.exit_code, 1) << map.output;
+  EXPECT_NE(map.output.find("2026-12-20"), std::string::npos) << map.output;
+  EXPECT_EQ(::ctmr::testing::ListDir(outside), outside_files);
+
+  // ct-coordinator run maps on its workers: the FIFO is still stale input
+  // to them (it has no offset), and must not block them either.
+  ::ctmr::testing::CommandResult run;
+  EXPECT_TRUE(::ctmr::testing::FinishesWithoutAWriter(fifo, [&] {
+    run = RunCommand(::ctmr::testing::RunOnceArgv(root, "2026-11-26", tmp.path() + "/run-out"));
+  }));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  const Json run_summary = Json::parse(ReadFile(tmp.path() + "/run-out/summary.json"));
+  EXPECT_EQ(run_summary["totals"], want["totals"]);
+  EXPECT_EQ(run_summary["errors"]["invalid_date_directories"], Json::array({"2026-12-20"}));
+  EXPECT_EQ(::ctmr::testing::ListDir(outside), outside_files);
 }
 
 TEST(BadInputTest, BadUsageExitsTwoWithAMessage) {
