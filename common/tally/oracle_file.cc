@@ -58,6 +58,12 @@ bool IsOracleFileName(const std::string& name) { return absl::StartsWith(name, k
 
 absl::StatusOr<std::optional<DirectoryTally>> LoadOracle(const std::string& dir) {
   const std::string path = absl::StrCat(dir, "/", kOracleFileName);
+  // Not opened unless it is a regular file: opening a FIFO planted there
+  // would wait forever for a writer.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return absl::DataLossError(absl::StrCat(path, " is not a regular file"));
+  }
   absl::StatusOr<std::string> bytes = base::ReadFileToString(path);
   if (absl::IsNotFound(bytes.status())) return std::optional<DirectoryTally>();
   if (!bytes.ok()) return bytes.status();
@@ -112,9 +118,14 @@ absl::StatusOr<bool> NeedsMapping(const std::string& dir,
     if (name[0] == '.' || !x509::FormatOfFileName(name).has_value()) continue;
     auto it = offsets.find(name);
     struct stat st;
+    const bool stat_ok = ::stat(absl::StrCat(dir, "/", name).c_str(), &st) == 0;
+    // FIFOs, sockets and devices are skipped by the map, never input.
+    if (stat_ok && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) ||
+                    S_ISBLK(st.st_mode))) {
+      continue;
+    }
     // A file that cannot be stat'ed is stale: the map reports why it fails.
-    if (it == offsets.end() || ::stat(absl::StrCat(dir, "/", name).c_str(), &st) != 0 ||
-        static_cast<uint64_t>(st.st_size) != it->second) {
+    if (it == offsets.end() || !stat_ok || static_cast<uint64_t>(st.st_size) != it->second) {
       stale = true;
       break;
     }

@@ -49,13 +49,16 @@ struct OracleReader::Field {
 absl::StatusOr<std::optional<OracleReader>> OracleReader::Open(const std::string& path) {
   OracleReader reader;
   reader.path_ = path;
-  reader.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted as oracle.out must not block the open; it is
+  // refused below, and the flag means nothing for a regular file.
+  reader.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (reader.fd_ < 0) {
     if (errno == ENOENT) return std::optional<OracleReader>();
     return base::ErrnoStatus(errno, "cannot open", path);
   }
   struct stat st;
   if (::fstat(reader.fd_, &st) != 0) return base::ErrnoStatus(errno, "cannot stat", path);
+  if (!S_ISREG(st.st_mode)) return reader.Corrupt("not a regular file");
   // Only the payload is parsed: the trailer (oracle_file.h) says how long it
   // is, and a file without a valid one is DataLoss before anything is read.
   const auto file_size = static_cast<uint64_t>(st.st_size);

@@ -1,6 +1,7 @@
 #include "common/tally/oracle_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <random>
@@ -8,6 +9,7 @@
 #include "common/base/file_util.h"
 #include "common/tally/oracle_file.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "tests/support/fifo_guard.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr::tally {
@@ -220,6 +222,31 @@ TEST_F(OracleReaderTest, AChangedByteFailsTheChecksum) {
   EXPECT_EQ(verified.code(), absl::StatusCode::kDataLoss) << verified;
   EXPECT_NE(verified.message().find("checksum"), std::string::npos) << verified;
   EXPECT_EQ(LoadOracle(tmp_.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A FIFO planted as oracle.out: refused at once, never waited on (the map
+// then maps the directory again and its rename replaces the FIFO).
+TEST_F(OracleReaderTest, AFifoIsNotATallyAndIsNotWaitedOn) {
+  const std::string path = tmp_.path() + "/" + kOracleFileName;
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+  absl::StatusCode opened = absl::StatusCode::kOk, loaded = absl::StatusCode::kOk;
+  EXPECT_TRUE(::ctmr::testing::FinishesWithoutAWriter(path, [&] {
+    opened = OracleReader::Open(path).status().code();
+    loaded = LoadOracle(tmp_.path()).status().code();
+  }));
+  EXPECT_EQ(opened, absl::StatusCode::kDataLoss);
+  EXPECT_EQ(loaded, absl::StatusCode::kDataLoss);
+}
+
+// A FIFO named like input is skipped by the map, so it never makes its
+// directory look stale (it did: every reduce mapped the directory again).
+TEST_F(OracleReaderTest, AFifoNamedLikeInputIsNotNewInput) {
+  const DirectoryTally tally = MakeTally(&rng_, {5});
+  Commit(tally);
+  ASSERT_EQ(::mkfifo((tmp_.path() + "/evil.pem").c_str(), 0644), 0);
+  absl::StatusOr<bool> needs = NeedsMapping(tmp_.path(), tally);
+  ASSERT_TRUE(needs.ok()) << needs.status();
+  EXPECT_FALSE(*needs);
 }
 
 TEST_F(OracleReaderTest, KeepsReadingTheFileItOpened) {
