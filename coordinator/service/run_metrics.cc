@@ -50,6 +50,13 @@ RunMetrics::RunMetrics()
                     .Help("Results for tasks no longer leased to their sender.")
                     .Register(*registry_)
                     .Add({});
+  quarantines_ = &prometheus::BuildCounter()
+                      .Name("ct_coordinator_worker_quarantines_total")
+                      .Help(
+                          "Workers quarantined: their failures others then committed outnumber "
+                          "their own commits.")
+                      .Register(*registry_)
+                      .Add({});
   local_restarts_ = &prometheus::BuildCounter()
                          .Name("ct_coordinator_local_worker_restarts_total")
                          .Help("Local workers started again after they exited.")
@@ -95,6 +102,8 @@ void RunMetrics::Observe(const Scheduler& scheduler, int64_t now_ms, bool force)
   seen_expired_ = scheduler.expired_leases();
   seen_dead_ = scheduler.dead_workers();
   seen_discarded_ = scheduler.discarded_results();
+  quarantines_->Increment(static_cast<double>(scheduler.quarantines() - seen_quarantines_));
+  seen_quarantines_ = scheduler.quarantines();
 }
 
 void RunMetrics::OnCycle(bool ok) { cycles_->Add({{"outcome", ok ? "ok" : "failed"}}).Increment(); }

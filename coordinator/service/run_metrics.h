@@ -54,6 +54,8 @@ class RunMetrics {
   prometheus::Counter* worker_dead_;
   prometheus::Counter* discarded_;
   prometheus::Counter* local_restarts_;
+  prometheus::Counter* quarantines_;
+  uint64_t seen_quarantines_ = 0;
   uint64_t seen_restarts_ = 0;
   prometheus::Family<prometheus::Counter>* cycles_;
   uint64_t seen_expired_ = 0, seen_dead_ = 0, seen_discarded_ = 0;

@@ -42,6 +42,45 @@ TEST(RunMetricsUnitTest, MirrorsTheSchedulerAndItsRetries) {
   EXPECT_NE(text.find("ct_coordinator_tasks{state=\"queued\"} 2"), std::string::npos) << text;
 }
 
+// A worker whose failures another worker then commits is quarantined; the
+// counter follows the scheduler's total.
+TEST(RunMetricsUnitTest, QuarantinesAreCounted) {
+  RunMetrics metrics;
+  SchedulerOptions options;
+  options.quarantine_min_failures = 2;
+  Scheduler scheduler(options);
+  Ready ready;
+  ready.set_threads(1);
+  ready.set_worker_name("a:1");
+  scheduler.OnReady("a", ready, 0);
+  ready.set_worker_name("b:1");
+  scheduler.OnReady("b", ready, 0);
+  int64_t now = 0;
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t id = scheduler.AddMapTask("/data/d" + std::to_string(i));
+    std::vector<Outgoing> out = scheduler.Dispatch(++now);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].routing_id, "a");  // ties go by routing id
+    Result failed;
+    failed.set_task_id(id);
+    failed.set_error_kind(TRANSIENT);
+    failed.set_error("no such directory");
+    scheduler.OnResult("a", failed, ++now);
+    out = scheduler.Dispatch(++now);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].routing_id, "b");
+    Result ok;
+    ok.set_task_id(id);
+    ok.set_ok(true);
+    ok.mutable_map()->set_committed(true);
+    ASSERT_EQ(scheduler.OnResult("b", ok, ++now), ResultOutcome::kCommitted);
+  }
+  ASSERT_EQ(scheduler.quarantines(), 1u);
+  metrics.Observe(scheduler, now, /*force=*/true);
+  const std::string text = Scrape(metrics);
+  EXPECT_NE(text.find("ct_coordinator_worker_quarantines_total 1"), std::string::npos) << text;
+}
+
 TEST(RunMetricsUnitTest, ResultsAndCyclesAreCounted) {
   RunMetrics metrics;
   Result result;
