@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/base/civil_date.h"
 #include "common/base/file_util.h"
 #include "common/base/status_macros.h"
@@ -78,7 +80,14 @@ absl::StatusOr<DataRootListing> ListDataRoot(const std::string& root) {
     std::optional<int32_t> day = base::ParseDate(name);
     if (day.has_value()) {
       if (absl::Status link = CheckDateDirectoryLink(root, path); !link.ok()) {
-        std::fprintf(stderr, "ct-mapreduce: %s\n", std::string(link.message()).c_str());
+        // Once per link and process: one reduce lists the root twice (the
+        // count and the history's back-fill), and `run` every cycle.
+        static absl::Mutex mu(absl::kConstInit);
+        static auto* said = new std::set<std::string>();
+        absl::MutexLock lock(&mu);
+        if (said->insert(path).second) {
+          std::fprintf(stderr, "ct-mapreduce: %s\n", std::string(link.message()).c_str());
+        }
         day.reset();
       }
     }
