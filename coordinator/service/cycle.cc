@@ -4,14 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/civil_date.h"
 #include "common/base/memory_budget.h"
@@ -29,18 +27,6 @@ std::string RunId() {
   std::string id = NowRfc3339();
   id.erase(std::remove(id.begin(), id.end(), ':'), id.end());
   return absl::StrCat(id, "-", ::getpid());
-}
-
-// Snapshots of earlier cycles that a killed coordinator left behind (the lock
-// makes this the only run; `reduce-*` folders belong to `ct-coordinator
-// reduce` processes, which remove their own).
-void RemoveLeftoverSnapshots(const std::string& data_dir) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(data_dir + "/state/reduce", ec)) {
-    if (!absl::StartsWith(e.path().filename().string(), "reduce-")) {
-      std::filesystem::remove_all(e.path(), ec);
-    }
-  }
 }
 
 // The directories of one cycle that failed, and their record in the state.
@@ -85,13 +71,13 @@ CycleResult Interrupted(absl::Status status) {
   return r;
 }
 
-// Step 1: the state file, requeue requests, leftovers of a killed run.
+// Step 1: the state file and its requeue requests. (Snapshots a killed run
+// left behind are removed by the next snapshot: TallySnapshot::RemoveAbandoned.)
 absl::Status LoadState(const RunOptions& options, const std::string& run_id, int32_t as_of,
                        RunState* state) {
   absl::StatusOr<RunState> loaded = LoadRunState(RunStatePath(options.data_dir));
   if (!loaded.ok()) return loaded.status();
   *state = *std::move(loaded);
-  RemoveLeftoverSnapshots(options.data_dir);
   for (const std::string& name : ApplyRequeue(*state)) LOG(INFO) << "requeued " << name;
   state->last_run = LastRun{};
   state->last_run.run_id = run_id;
