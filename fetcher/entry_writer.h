@@ -9,22 +9,25 @@
 //   MIIF…(64 characters a line)
 //   -----END CERTIFICATE-----
 //
-// Files are opened in append mode and kept open (at most kMaxOpenFiles at
-// once) until Commit(), which fsyncs every file (and every new directory)
-// written since the last Commit(): the
-// caller saves its state only after that, so a crash re-appends at most the
-// uncommitted batch (the map de-duplicates). Not thread-safe.
+// One follower's writer: it parses each certificate for its notAfter (our
+// DER reader, OpenSSL only for what it refuses), formats the block into a
+// reused buffer and hands it to the shared DataFiles (data_files.h), which
+// owns the files. Commit() is DataFiles::Sync(): the caller saves its state
+// only after an OK Commit(), so a crash re-appends at most the uncommitted
+// entries (the map de-duplicates). In steady state Append() allocates
+// nothing. Not thread-safe: one EntryWriter per follower thread.
 #ifndef CT_FETCHER_ENTRY_WRITER_H_
 #define CT_FETCHER_ENTRY_WRITER_H_
 
 #include <cstdint>
-#include <map>
-#include <set>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/x509/certificate_view.h"
+#include "fetcher/data_files.h"
 
 namespace ctmr::fetch {
 
@@ -34,6 +37,10 @@ std::string FormatRfc3339Millis(uint64_t unix_millis);
 // One PEM block with the Log and Recorded-at headers (see above).
 std::string FormatPemBlock(absl::string_view log_url, uint64_t timestamp_millis,
                            absl::string_view der);
+// The same, into *out (cleared first; its capacity is reused). No headers
+// when `log_url` is empty (issuer files).
+void FormatPemBlockInto(absl::string_view log_url, uint64_t timestamp_millis, absl::string_view der,
+                        std::string* out);
 
 struct EntryWriterStats {
   uint64_t written = 0;
@@ -43,12 +50,11 @@ struct EntryWriterStats {
 
 class EntryWriter {
  public:
-  static constexpr size_t kMaxOpenFiles = 256;
-
   // Certificates whose notAfter is before `now_unix_seconds` are skipped
-  // unless `include_expired`.
+  // unless `include_expired`. `files` must outlive the writer.
+  EntryWriter(DataFiles* files, bool include_expired, int64_t now_unix_seconds);
+  // A writer with its own DataFiles on `data_dir` (one follower, and tests).
   EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds);
-  ~EntryWriter();
   EntryWriter(const EntryWriter&) = delete;
   EntryWriter& operator=(const EntryWriter&) = delete;
 
@@ -58,7 +64,7 @@ class EntryWriter {
   absl::StatusOr<bool> Append(absl::string_view log_url, uint64_t timestamp_millis,
                               absl::string_view der, absl::string_view issuer_id);
 
-  // fsyncs and closes every file opened since the last Commit().
+  // Makes every entry appended so far durable (DataFiles::Sync).
   absl::Status Commit();
 
   // Writes ROOT/issuers/<issuer_id>.pem (synced) unless it exists already.
@@ -67,15 +73,14 @@ class EntryWriter {
   const EntryWriterStats& stats() const { return stats_; }
 
  private:
-  absl::StatusOr<int> OpenForAppend(const std::string& dir, const std::string& name);
-
-  std::string data_dir_;
+  std::unique_ptr<DataFiles> owned_files_;
+  DataFiles* files_;
   bool include_expired_;
   int64_t now_;
-  std::map<std::string, int> open_files_;  // path → fd
-  std::set<std::string> closed_unsynced_;  // written, closed, not yet fsync'd
-  std::set<std::string> known_dirs_;       // exist and are synced
-  std::set<std::string> saved_issuers_;
+  uint64_t epoch_;
+  x509::CertificateView view_;  // reused
+  std::string block_;           // reused
+  std::string file_name_;       // reused
   EntryWriterStats stats_;
 };
 

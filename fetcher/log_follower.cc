@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
+#include "fetcher/page_pipeline.h"
 #include "fetcher/verify/codec.h"
 #include "fetcher/verify/merkle.h"
 #include "fetcher/verify/tile_proof.h"
@@ -26,6 +27,10 @@ namespace ctmr::fetch {
 namespace {
 
 constexpr uint64_t kTileWidth = 256;
+// What one entry in flight costs, body and parsed copy (a real precertificate
+// with its chain is ~2 KB of DER, ~3 KB as base64 JSON): sizes the lookahead
+// under FollowerOptions::max_buffered_bytes.
+constexpr uint64_t kBytesPerEntryEstimate = 8 << 10;
 // Fetches of a body that does not parse, before giving up (GetParsed()).
 constexpr int kParseAttempts = 4;
 
@@ -103,62 +108,49 @@ std::string TileIndexPath(uint64_t index) {
 LogFollower::LogFollower(LogTarget target, FollowerOptions options, HttpClient* http)
     : target_(std::move(target)), options_(std::move(options)), http_(http) {
   if (options_.batch_size == 0) options_.batch_size = 1;
+  // Lane 0 has its own client too: the pipeline's lanes run beside this
+  // thread, which keeps `http` for heads, proofs and issuers.
+  for (int lane = 0; lane < Lanes(); ++lane) {
+    lane_clients_.push_back(std::make_unique<HttpClient>(options_.http_options));
+  }
 }
 
 absl::StatusOr<std::string> LogFollower::Get(const std::string& path, HttpClient* client) {
   absl::string_view base = target_.url;
   while (absl::ConsumeSuffix(&base, "/")) {
   }
+  // The log's own lane (and its head and proof requests) never waits for a
+  // slot: a busy fetcher still moves every log.
+  const bool own = client == nullptr || client == http_ || client == lane_clients_[0].get();
   if (client == nullptr) client = http_;
+  ConnectionLimiter::Slot slot(own ? nullptr : options_.connections);
   ASSIGN_OR_RETURN(HttpResponse response,
                    client->GetWithRetry(absl::StrCat(base, "/", path), options_.retry));
   return std::move(response.body);
 }
 
-std::vector<absl::StatusOr<std::string>> LogFollower::GetAll(
-    const std::vector<std::string>& paths) {
-  std::vector<absl::StatusOr<std::string>> results(paths.size(), absl::UnknownError("not fetched"));
-  const size_t lanes = std::min(paths.size(), static_cast<size_t>(options_.parallel));
-  if (lanes <= 1) {
-    for (size_t i = 0; i < paths.size(); ++i) results[i] = Get(paths[i]);
-    return results;
-  }
-  while (extra_clients_.size() + 1 < lanes) {
-    extra_clients_.push_back(std::make_unique<HttpClient>(options_.http_options));
-  }
-  // Lane k takes paths k, k + lanes, …: each lane has its own client, as a
-  // client is not thread-safe.
-  std::vector<std::thread> threads;
-  for (size_t lane = 0; lane < lanes; ++lane) {
-    HttpClient* client = lane == 0 ? http_ : extra_clients_[lane - 1].get();
-    threads.emplace_back([this, &paths, &results, lane, lanes, client] {
-      for (size_t i = lane; i < paths.size(); i += lanes) results[i] = Get(paths[i], client);
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  return results;
-}
-
 absl::StatusOr<std::string> LogFollower::GetTile(const std::string& kind, uint64_t tile,
-                                                 uint64_t width, bool* full) {
+                                                 uint64_t width, bool* full, HttpClient* client) {
   const std::string path = absl::StrCat("tile/", kind, "/", TileIndexPath(tile));
   *full = width == kTileWidth;
   if (width < kTileWidth) {
-    absl::StatusOr<std::string> partial = Get(absl::StrCat(path, ".p/", width));
+    absl::StatusOr<std::string> partial = Get(absl::StrCat(path, ".p/", width), client);
     if (partial.ok() || !absl::IsNotFound(partial.status())) return partial;
     // The tile may have been completed since the checkpoint: use its prefix.
     *full = true;
   }
-  return Get(path);
+  return Get(path, client);
 }
 
 absl::Status LogFollower::GetParsed(const std::string& path,
                                     const std::function<absl::Status(const std::string&)>& parse,
-                                    std::optional<absl::StatusOr<std::string>> first) {
+                                    std::optional<absl::StatusOr<std::string>> first,
+                                    HttpClient* client) {
   std::chrono::milliseconds delay = options_.retry.initial_backoff;
   absl::Status last;
   for (int attempt = 0; attempt < kParseAttempts; ++attempt) {
-    absl::StatusOr<std::string> body = attempt == 0 && first ? std::move(*first) : Get(path);
+    absl::StatusOr<std::string> body =
+        attempt == 0 && first ? std::move(*first) : Get(path, client);
     // Transport errors and HTTP statuses were retried by the client already.
     if (!body.ok()) return body.status();
     last = parse(*body);
@@ -282,8 +274,10 @@ absl::Status LogFollower::CatchUp() {
     return absl::DataLossError(
         absl::StrCat("the log signs two different roots for tree size ", head.tree_size));
   }
-  writer_ = std::make_unique<EntryWriter>(options_.data_dir, options_.include_expired,
-                                          static_cast<int64_t>(std::time(nullptr)));
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  writer_ = options_.files != nullptr
+                ? std::make_unique<EntryWriter>(options_.files, options_.include_expired, now)
+                : std::make_unique<EntryWriter>(options_.data_dir, options_.include_expired, now);
   unsynced_entries_ = 0;
   last_sync_ = NowSeconds();
   absl::Status s =
@@ -316,76 +310,108 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const verify::Signed
                           " is not consistent with the verified size ", old_head.tree_size));
     }
   }
-  // Entries fetched ahead of a gap (a short read before them), by start index.
-  std::map<uint64_t, std::vector<verify::LogEntry>> pending;
-  while (state->next_index < head.tree_size) {
-    if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
-    const uint64_t page =
-        page_cap_ > 0 ? std::min(page_cap_, options_.batch_size) : options_.batch_size;
-    std::vector<std::pair<uint64_t, uint64_t>> windows;  // [start, end)
-    uint64_t cursor = state->next_index;
-    while (windows.size() < static_cast<size_t>(options_.parallel) && cursor < head.tree_size) {
-      auto it = pending.lower_bound(cursor);
-      if (it != pending.end() && it->first == cursor) {
-        cursor += it->second.size();
-        continue;
+  // Lanes fetch and parse pages ahead (PagePipeline); this thread hashes,
+  // proves and writes them in order.
+  using Page = absl::StatusOr<std::vector<verify::LogEntry>>;
+  PagePipeline<Page> pipeline(Lanes(), AheadPages(), [this](const PageJob& job, int lane) -> Page {
+    const std::string path =
+        absl::StrCat("ct/v1/get-entries?start=", job.start, "&end=", job.end - 1);
+    HttpClient* client = lane_clients_[lane].get();
+    Page entries = absl::UnknownError("not fetched");
+    absl::Status got = GetParsed(
+        path,
+        [&](const std::string& body) {
+          entries = verify::ParseGetEntriesResponse(body, job.end - job.start);
+          return entries.status();
+        },
+        std::nullopt, client);
+    if (!got.ok()) return got;
+    return entries;
+  });
+  uint64_t cursor = state->next_index;  // where the next pushed window starts
+  verify::CompactRange range = state->range;
+  std::vector<verify::LogEntry> batch;
+  const uint64_t round = RoundEntries();
+  while (range.size() < head.tree_size) {
+    const bool stopping = options_.should_stop && options_.should_stop();
+    if (!stopping) {
+      while (cursor < head.tree_size && pipeline.HasRoom()) {
+        const uint64_t page =
+            page_cap_ > 0 ? std::min(page_cap_, options_.batch_size) : options_.batch_size;
+        const uint64_t end = std::min(head.tree_size, cursor + page);
+        pipeline.Push({cursor, end});
+        cursor = end;
       }
-      uint64_t end = std::min(head.tree_size, cursor + page);
-      if (it != pending.end()) end = std::min(end, it->first);
-      windows.emplace_back(cursor, end);
-      cursor = end;
     }
-    std::vector<std::string> paths;
-    paths.reserve(windows.size());
-    for (const auto& [start, end] : windows) {
-      paths.push_back(absl::StrCat("ct/v1/get-entries?start=", start, "&end=", end - 1));
-    }
-    std::vector<absl::StatusOr<std::string>> bodies = GetAll(paths);
-    for (size_t i = 0; i < windows.size(); ++i) {
-      const auto [start, end] = windows[i];
-      const std::string what = absl::StrCat("get-entries [", start, ", ", end, ")");
-      absl::StatusOr<std::vector<verify::LogEntry>> entries;
-      absl::Status got = GetParsed(
-          paths[i],
-          [&](const std::string& body) {
-            entries = verify::ParseGetEntriesResponse(body, end - start);
-            return entries.status();
-          },
-          std::move(bodies[i]));
-      if (!got.ok()) return Annotate(got, what);
-      if (entries->empty()) return absl::UnavailableError(absl::StrCat(what, " returned none"));
+    if (stopping || pipeline.size() == 0) break;
+    auto [job, entries] = pipeline.Pop();
+    const std::string what = absl::StrCat("get-entries [", job.start, ", ", job.end, ")");
+    if (!entries.ok()) return Annotate(entries.status(), what);
+    if (entries->empty()) return absl::UnavailableError(absl::StrCat(what, " returned none"));
+    if (entries->size() < job.end - job.start) {
       // Logs cap pages (and some cut them at shard boundaries): ask for no
-      // more than the largest short page from now on.
-      if (entries->size() < end - start) page_cap_ = std::max(page_cap_, entries->size());
-      pending[start] = *std::move(entries);
+      // more than the largest short page from now on, and the rest now.
+      page_cap_ = std::max<uint64_t>(page_cap_, entries->size());
+      pipeline.PushFront({job.start + entries->size(), job.end});
     }
-    std::vector<verify::LogEntry> batch;
-    verify::CompactRange range = state->range;
-    for (auto it = pending.find(range.size()); it != pending.end();
-         it = pending.find(range.size())) {
-      for (verify::LogEntry& e : it->second) {
-        RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
-        batch.push_back(std::move(e));
-      }
-      pending.erase(it);
+    for (verify::LogEntry& e : *entries) {
+      RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
+      batch.push_back(std::move(e));
     }
-    if (batch.empty()) continue;
-    RETURN_IF_ERROR(ProveRange(
-        range, head,
-        absl::StrCat("entries [", state->next_index, ", ", range.size(), ") of ", target_.name)));
-    RETURN_IF_ERROR(Commit(batch, std::move(range), head, state));
+    if (batch.size() >= round || range.size() == head.tree_size) {
+      RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
+    }
   }
+  // Stopping (SIGTERM): what was fetched and checked in order is still proven
+  // and written; the pages in flight are dropped.
+  if (!batch.empty()) RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
   return absl::OkStatus();
 }
 
+absl::Status LogFollower::ProveAndCommit(std::vector<verify::LogEntry>* batch,
+                                         verify::CompactRange* range,
+                                         const verify::SignedTreeHead& head, FetchState* state) {
+  RETURN_IF_ERROR(ProveRange(
+      *range, head,
+      absl::StrCat("entries [", state->next_index, ", ", range->size(), ") of ", target_.name)));
+  if (target_.api == LogApi::kTiled) {
+    for (verify::LogEntry& e : *batch) {
+      if (e.chain_fingerprints.empty()) continue;
+      ASSIGN_OR_RETURN(std::string issuer, FetchIssuer(e.chain_fingerprints[0]));
+      e.chain = {std::move(issuer)};
+    }
+  }
+  RETURN_IF_ERROR(Commit(*batch, *range, head, state));
+  batch->clear();
+  return absl::OkStatus();
+}
+
+int LogFollower::Lanes() const { return std::max(1, options_.parallel); }
+
+size_t LogFollower::AheadPages() const {
+  // Two pages per lane keep every lane busy while this thread verifies; the
+  // memory bound may allow fewer.
+  const uint64_t page =
+      target_.api == LogApi::kTiled ? kTileWidth : std::max<uint64_t>(1, options_.batch_size);
+  const uint64_t by_memory = options_.max_buffered_bytes / (page * kBytesPerEntryEstimate);
+  return static_cast<size_t>(
+      std::max<uint64_t>(1, std::min<uint64_t>(2 * static_cast<uint64_t>(Lanes()), by_memory)));
+}
+
+uint64_t LogFollower::RoundEntries() const {
+  const uint64_t page =
+      target_.api == LogApi::kTiled ? kTileWidth : std::max<uint64_t>(1, options_.batch_size);
+  return page * std::min<uint64_t>(static_cast<uint64_t>(Lanes()), AheadPages());
+}
+
 absl::StatusOr<std::vector<verify::LogEntry>> LogFollower::ParseDataTileBody(
-    absl::StatusOr<std::string> body, uint64_t tile, uint64_t width) {
+    absl::StatusOr<std::string> body, uint64_t tile, uint64_t width, HttpClient* client) {
   bool full = width == kTileWidth;
   std::string path = absl::StrCat("tile/data/", TileIndexPath(tile));
   if (!full) {
     if (absl::IsNotFound(body.status())) {
       // The tile may have been completed since the checkpoint: use its prefix.
-      body = Get(path);
+      body = Get(path, client);
       full = true;
     } else {
       absl::StrAppend(&path, ".p/", width);
@@ -398,7 +424,7 @@ absl::StatusOr<std::vector<verify::LogEntry>> LogFollower::ParseDataTileBody(
         ASSIGN_OR_RETURN(entries, verify::ParseDataTile(text, full ? kTileWidth : width));
         return absl::OkStatus();
       },
-      std::move(body)));
+      std::move(body), client));
   entries.resize(width);
   return entries;
 }
@@ -433,46 +459,41 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTr
                           old_head.tree_size));
     }
   }
+  using Page = absl::StatusOr<std::vector<verify::LogEntry>>;
+  PagePipeline<Page> pipeline(Lanes(), AheadPages(), [this](const PageJob& job, int lane) -> Page {
+    const uint64_t width = job.end;
+    const std::string path = absl::StrCat("tile/data/", TileIndexPath(job.start),
+                                          width < kTileWidth ? absl::StrCat(".p/", width) : "");
+    HttpClient* client = lane_clients_[lane].get();
+    return ParseDataTileBody(Get(path, client), job.start, width, client);
+  });
   verify::CompactRange range = state->range;
-  std::vector<verify::LogEntry> entries;
+  std::vector<verify::LogEntry> batch;
   uint64_t tile = range.size() / kTileWidth;
+  const uint64_t round = RoundEntries();
   while (range.size() < n) {
-    if (options_.should_stop && options_.should_stop()) return absl::OkStatus();
-    std::vector<std::pair<uint64_t, uint64_t>> tiles;  // index, width
-    std::vector<std::string> paths;
-    for (; tiles.size() < static_cast<size_t>(options_.parallel) && tile * kTileWidth < n; ++tile) {
-      const uint64_t width = std::min(kTileWidth, n - tile * kTileWidth);
-      tiles.emplace_back(tile, width);
-      paths.push_back(absl::StrCat("tile/data/", TileIndexPath(tile),
-                                   width < kTileWidth ? absl::StrCat(".p/", width) : ""));
-    }
-    std::vector<absl::StatusOr<std::string>> bodies = GetAll(paths);
-    for (size_t i = 0; i < tiles.size(); ++i) {
-      const auto [index, width] = tiles[i];
-      absl::StatusOr<std::vector<verify::LogEntry>> tile_entries =
-          ParseDataTileBody(std::move(bodies[i]), index, width);
-      if (!tile_entries.ok()) {
-        return Annotate(tile_entries.status(),
-                        absl::StrCat("data tile ", index, " of ", target_.name));
-      }
-      for (uint64_t j = range.size() - index * kTileWidth; j < width; ++j) {
-        verify::LogEntry& e = (*tile_entries)[j];
-        RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
-        entries.push_back(std::move(e));
+    const bool stopping = options_.should_stop && options_.should_stop();
+    if (!stopping) {
+      for (; tile * kTileWidth < n && pipeline.HasRoom(); ++tile) {
+        pipeline.Push({tile, std::min(kTileWidth, n - tile * kTileWidth)});
       }
     }
-    RETURN_IF_ERROR(ProveRange(
-        range, head,
-        absl::StrCat("entries [", state->next_index, ", ", range.size(), ") of ", target_.name)));
-    for (verify::LogEntry& e : entries) {
-      if (e.chain_fingerprints.empty()) continue;
-      absl::StatusOr<std::string> issuer = FetchIssuer(e.chain_fingerprints[0]);
-      if (!issuer.ok()) return issuer.status();
-      e.chain = {*std::move(issuer)};
+    if (stopping || pipeline.size() == 0) break;
+    auto [job, entries] = pipeline.Pop();
+    if (!entries.ok()) {
+      return Annotate(entries.status(),
+                      absl::StrCat("data tile ", job.start, " of ", target_.name));
     }
-    RETURN_IF_ERROR(Commit(entries, range, head, state));
-    entries.clear();
+    for (uint64_t j = range.size() - job.start * kTileWidth; j < job.end; ++j) {
+      verify::LogEntry& e = (*entries)[j];
+      RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
+      batch.push_back(std::move(e));
+    }
+    if (batch.size() >= round || range.size() == n) {
+      RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
+    }
   }
+  if (!batch.empty()) RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
   return absl::OkStatus();
 }
 

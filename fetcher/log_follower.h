@@ -2,23 +2,26 @@
 // state's next_index, proves them against the head, writes them
 // (entry_writer.h) and only then advances the state (fetch_state.h).
 //
-// RFC 6962 logs: get-sth (signature checked) → get-entries, `parallel`
-// windows at a time; a server that returns fewer entries than asked teaches the
-// follower its page cap, and the rest of the window is asked again → the
-// round's contiguous leaves extend the state's CompactRange → a
-// get-sth-consistency proof from the extended range to the head (or, at the
-// head, equal roots).
+// Pages are fetched and parsed ahead by `parallel` lanes (page_pipeline.h)
+// while this thread hashes, proves and writes them in order.
+//
+// RFC 6962 logs: get-sth (signature checked) → get-entries windows; a server that returns fewer
+// entries than asked teaches the follower its page cap, and the rest of the window is asked again →
+// each round's contiguous leaves (parallel × batch_size entries) extend the state's CompactRange →
+// a get-sth-consistency proof from the extended range to the head (or, at the head, equal roots).
 // Static-ct-api logs: checkpoint (note signature checked, origin compared) →
-// data tiles, `parallel` at a time, each round committed →
+// data tiles, each round (parallel × 256 entries) committed →
 // a consistency proof built from the log's hash tiles (tile_proof.h) from the
 // extended range to the checkpoint (or, at the checkpoint, equal roots).
 // Entries of a range that fails are not written and the state does not move.
-// Memory is bounded by parallel × batch_size entries (RFC 6962) or
-// parallel × 256 entries (tiled).
+// Memory: at most AheadPages() pages in the pipeline (2 × parallel, fewer
+// when max_buffered_bytes says so) plus one round.
 //
 // Errors: kFailedPrecondition for a head smaller than the verified one (the
 // state is untouched), kDataLoss for entries or heads that do not verify,
-// kUnavailable (after retries) for network trouble. Not thread-safe.
+// kUnavailable (after retries) for network trouble, or a failed write.
+// One thread per follower; followers of different logs run concurrently,
+// sharing a DataFiles and a ConnectionLimiter.
 #ifndef CT_FETCHER_LOG_FOLLOWER_H_
 #define CT_FETCHER_LOG_FOLLOWER_H_
 
@@ -33,6 +36,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "fetcher/connection_limiter.h"
+#include "fetcher/data_files.h"
 #include "fetcher/entry_writer.h"
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
@@ -71,8 +76,15 @@ struct FollowerOptions {
   // entries since the last sync (the map de-duplicates them).
   uint64_t sync_entries = 16384;
   double sync_seconds = 10;
-  // For the clients of the extra parallel requests.
+  // For the clients of the lanes.
   HttpClientOptions http_options;
+  // Shared by the followers of one ct-fetch (not owned); when null, the
+  // follower writes through its own DataFiles on data_dir.
+  DataFiles* files = nullptr;
+  // Shared bound on the requests of lanes 1.. of every log (not owned; may be null).
+  ConnectionLimiter* connections = nullptr;
+  // This log's share of the memory bound: pages fetched ahead.
+  uint64_t max_buffered_bytes = uint64_t{64} << 20;
   bool include_expired = false;
   RetryPolicy retry;
   // Polled between batches: true stops CatchUp() early (with OK).
@@ -94,6 +106,7 @@ class LogFollower {
   const EntryWriterStats& writer_stats() const { return stats_; }
 
  private:
+  // `client`: a lane's; null for this thread's own (`http`).
   absl::StatusOr<std::string> Get(const std::string& path, HttpClient* client = nullptr);
   // Gets `path` and hands the body to `parse`; a body that does not parse is
   // fetched again, up to 4 times with backoff (logs behind proxies and load
@@ -101,14 +114,13 @@ class LogFollower {
   // is a response already fetched, used for the first attempt.
   absl::Status GetParsed(const std::string& path,
                          const std::function<absl::Status(const std::string&)>& parse,
-                         std::optional<absl::StatusOr<std::string>> first = std::nullopt);
+                         std::optional<absl::StatusOr<std::string>> first = std::nullopt,
+                         HttpClient* client = nullptr);
   absl::StatusOr<std::vector<std::string>> GetConsistencyProof(uint64_t first, uint64_t second);
-  // Gets every path, up to options_.parallel at once; one result per path.
-  std::vector<absl::StatusOr<std::string>> GetAll(const std::vector<std::string>& paths);
   // A tile of `width` entries: the partial tile when width < 256, or the full
   // tile if the partial one is gone (*full is then set).
   absl::StatusOr<std::string> GetTile(const std::string& kind, uint64_t tile, uint64_t width,
-                                      bool* full);
+                                      bool* full, HttpClient* client = nullptr);
   // Reads the log's hash tiles (tiled logs).
   verify::HashTileFetcher HashTiles();
   // The consistency proof from `range` to `head` (or equal roots at the head);
@@ -119,7 +131,15 @@ class LogFollower {
   absl::Status CatchUpRfc6962(FetchState* state, const verify::SignedTreeHead& head);
   absl::Status CatchUpTiled(FetchState* state, const verify::SignedTreeHead& head);
   absl::StatusOr<std::vector<verify::LogEntry>> ParseDataTileBody(absl::StatusOr<std::string> body,
-                                                                  uint64_t tile, uint64_t width);
+                                                                  uint64_t tile, uint64_t width,
+                                                                  HttpClient* client);
+  // Proves `range` (which `batch` extended) against `head`, fills tiled
+  // entries' issuers, and commits; empties `batch`.
+  absl::Status ProveAndCommit(std::vector<verify::LogEntry>* batch, verify::CompactRange* range,
+                              const verify::SignedTreeHead& head, FetchState* state);
+  int Lanes() const;
+  size_t AheadPages() const;      // pipeline depth
+  uint64_t RoundEntries() const;  // entries per proof and commit
   absl::StatusOr<std::string> FetchIssuer(const std::string& fingerprint);
   // Writes `entries` (verified) and advances `state` to `range` under `head`;
   // syncs when due (see FollowerOptions::sync_entries).
@@ -136,7 +156,7 @@ class LogFollower {
   LogTarget target_;
   FollowerOptions options_;
   HttpClient* http_;
-  std::vector<std::unique_ptr<HttpClient>> extra_clients_;  // for parallel requests
+  std::vector<std::unique_ptr<HttpClient>> lane_clients_;  // one per pipeline lane
   uint64_t page_cap_ = 0;  // the largest page of a short get-entries read; 0: none seen
   std::map<std::string, std::string> issuers_;                // fingerprint → DER
   absl::flat_hash_map<std::string, std::string> issuer_ids_;  // issuer DER → issuer id
