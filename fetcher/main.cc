@@ -1,6 +1,7 @@
 // ct-fetch: follows CT logs and appends their certificates to the data root
 // (DESIGN.md §2, §4). Exit status: 0 success, 1 runtime failure, 2 bad usage.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,10 +10,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -25,22 +29,50 @@
 #include "common/base/file_util.h"
 #include "common/base/guarded_main.h"
 #include "common/base/lock_file.h"
+#include "common/base/memory_budget.h"
 #include "common/base/progress.h"
 #include "common/metrics/metrics_server.h"
+#include "fetcher/connection_limiter.h"
+#include "fetcher/data_files.h"
 #include "fetcher/fetch_metrics.h"
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
 #include "fetcher/log_follower.h"
 #include "fetcher/log_list.h"
+#include "fetcher/log_schedule.h"
 #include "fetcher/verify/codec.h"
 #include "fetcher/verify/tree_head.h"
 
 namespace ctmr::fetch {
 namespace {
 
+// Set by SIGTERM/SIGINT (through the signal thread); every log thread and
+// every retry sleep watch it.
 std::atomic<bool> g_stop{false};
+std::mutex g_stop_mu;
+std::condition_variable g_stop_cv;
+int g_running_logs = 1;  // 0 once every log thread has ended (guarded by g_stop_mu)
 
-void OnSignal(int) { g_stop = true; }
+// A failing log's first pause, and the longest (poll is used when longer).
+constexpr std::chrono::milliseconds kInitialBackoff{30'000};
+constexpr std::chrono::milliseconds kMaxBackoff{1'800'000};
+
+// Waits for SIGTERM or SIGINT on a thread of its own (the signals are blocked
+// in every other thread), so that waking the sleepers is not done from a
+// signal handler.
+void WatchSignals(sigset_t signals) {
+  int sig = 0;
+  while (sigwait(&signals, &sig) == 0) {
+    if (sig == SIGTERM || sig == SIGINT) {
+      {
+        std::lock_guard<std::mutex> lock(g_stop_mu);
+        g_stop = true;
+      }
+      g_stop_cv.notify_all();
+      return;
+    }
+  }
+}
 
 struct Flags {
   std::string data_dir = "./ct-data";
@@ -54,6 +86,8 @@ struct Flags {
   bool include_expired = false;
   uint64_t batch = 256;
   int parallel = 4;
+  int max_connections = 64;
+  uint64_t memory_limit = uint64_t{512} << 20;
   uint64_t sync_entries = 16384;
   double poll_seconds = 60;
   bool cross_host_redirects = false;
@@ -96,31 +130,91 @@ absl::StatusOr<LogTarget> MakeTarget(const LogInfo& log, const std::string& data
   return t;
 }
 
-// One line per log on a terminal, rewritten as entries land; elsewhere a line
-// per log every 10 s and at the end of each catch-up.
-class ProgressPrinter {
+// What each followed log shows: its own line (index / tree size, rate, ETA,
+// state) and a total line. Lines are redrawn every second on a terminal and
+// printed every 10 s elsewhere (base::Progress); each catch-up's end prints
+// a line that stays. Thread-safe: every log thread reports here.
+class ProgressBoard {
  public:
-  void Show(const std::string& name, const FetchProgress& p, bool final_line) {
-    const double rate = p.seconds > 0 ? p.fetched / p.seconds : 0;
-    const std::string line = absl::StrFormat("%s: %d / %d entries (%.0f entries/s)", name,
-                                             p.next_index, p.tree_size, rate);
-    if (final_line && !progress_.tty()) {
-      progress_.Print(line);
-      return;
-    }
-    progress_.Update(line);
-    if (final_line) progress_.Break();
+  explicit ProgressBoard(const std::vector<std::string>& names) {
+    for (const std::string& name : names) logs_[name];
   }
 
+  void OnProgress(const std::string& name, const FetchProgress& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Log& log = logs_[name];
+    log.progress = p;
+    if (p.done) progress_.Print(Line(name, log));
+  }
+  void OnState(const std::string& name, LogState state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    logs_[name].state = state;
+  }
   void Error(const std::string& message) { progress_.Print(absl::StrCat("ct-fetch: ", message)); }
 
+  // The current lines, as progress (called by one thread, every second).
+  void Show() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> lines;
+    uint64_t next = 0;
+    uint64_t tree = 0;
+    double rate = 0;
+    std::map<LogState, int> states;
+    for (const auto& [name, log] : logs_) {
+      // Elsewhere than on a terminal, idle logs are left to the final lines.
+      if (progress_.tty() || log.state == LogState::kCatchingUp) lines.push_back(Line(name, log));
+      next += log.progress.next_index;
+      tree += log.progress.tree_size;
+      if (log.state == LogState::kCatchingUp) rate += Rate(log.progress);
+      ++states[log.state];
+    }
+    std::string total = absl::StrFormat("all %d logs: %d / %d entries (%.0f entries/s%s)",
+                                        logs_.size(), next, tree, rate, Eta(tree - next, rate));
+    for (const auto& [state, n] : states)
+      absl::StrAppend(&total, ", ", n, " ", LogStateName(state));
+    lines.push_back(total);
+    progress_.UpdateBlock(lines);
+  }
+
+  void Finish() { progress_.Break(); }
+
  private:
+  struct Log {
+    FetchProgress progress;
+    LogState state = LogState::kCatchingUp;
+  };
+
+  static double Rate(const FetchProgress& p) { return p.seconds > 0 ? p.fetched / p.seconds : 0; }
+  static std::string Eta(uint64_t left, double rate) {
+    if (left == 0 || rate <= 0) return "";
+    const uint64_t s = static_cast<uint64_t>(static_cast<double>(left) / rate);
+    if (s >= 86400) return absl::StrFormat(", ETA %dd%02dh", s / 86400, s / 3600 % 24);
+    if (s >= 3600) return absl::StrFormat(", ETA %dh%02dm", s / 3600, s / 60 % 60);
+    return absl::StrFormat(", ETA %dm%02ds", s / 60, s % 60);
+  }
+  static std::string Line(const std::string& name, const Log& log) {
+    const FetchProgress& p = log.progress;
+    const double rate = Rate(p);
+    return absl::StrFormat(
+        "%s: %d / %d entries (%.0f entries/s%s)%s", name, p.next_index, p.tree_size, rate,
+        p.done ? "" : Eta(p.tree_size - std::min(p.tree_size, p.next_index), rate),
+        p.done || log.state == LogState::kCatchingUp
+            ? ""
+            : absl::StrCat(" [", LogStateName(log.state), "]"));
+  }
+
+  std::mutex mu_;
   base::Progress progress_;
+  std::map<std::string, Log> logs_;
 };
 
+// Sleeps until `until` or until ct-fetch stops.
+void SleepUntil(std::chrono::steady_clock::time_point until) {
+  std::unique_lock<std::mutex> lock(g_stop_mu);
+  g_stop_cv.wait_until(lock, until, [] { return g_stop.load(); });
+}
+
 int Run(const Flags& flags, std::vector<LogTarget> targets) {
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
   std::vector<std::string> names;
   for (const LogTarget& t : targets) names.push_back(t.name);
   FetchMetrics metrics(names, std::chrono::milliseconds(
@@ -136,12 +230,25 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
   HttpClientOptions http_options;
   http_options.low_speed_time = std::chrono::seconds(flags.stall_seconds);
   http_options.cross_host_redirects = flags.cross_host_redirects;
-  HttpClient http(http_options);
-  ProgressPrinter printer;
-  std::vector<std::unique_ptr<LogFollower>> followers;
-  for (LogTarget& t : targets) {
+  ProgressBoard board(names);
+  // Shared by every log: the files (one writer per data root), the extra
+  // request lanes and the memory for pages fetched ahead.
+  DataFiles files(flags.data_dir);
+  ConnectionLimiter connections(flags.max_connections);
+  const uint64_t memory_per_log = flags.memory_limit / std::max<size_t>(1, targets.size());
+
+  struct Followed {
+    std::unique_ptr<HttpClient> http;
+    std::unique_ptr<LogFollower> follower;
+    bool failed = false;
+  };
+  std::vector<Followed> followed(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
     FollowerOptions options;
     options.data_dir = flags.data_dir;
+    options.files = &files;
+    options.connections = &connections;
+    options.max_buffered_bytes = memory_per_log;
     options.batch_size = flags.batch;
     options.parallel = flags.parallel;
     options.sync_entries = flags.sync_entries;
@@ -151,48 +258,76 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     options.retry.max_backoff = std::min<std::chrono::milliseconds>(
         options.retry.max_backoff, std::chrono::seconds(flags.retry_seconds));
     options.should_stop = [] { return g_stop.load(); };
-    const std::string name = t.name;
-    options.progress = [&printer, &metrics, name](const FetchProgress& p) {
+    const std::string name = targets[i].name;
+    options.progress = [&board, &metrics, name](const FetchProgress& p) {
       metrics.OnProgress(name, p);
-      printer.Show(name, p, p.done);
+      board.OnProgress(name, p);
     };
     options.retry.sleep = [&metrics](std::chrono::milliseconds delay) {
       metrics.OnRetry();
-      // In slices, so that SIGTERM does not wait out a long backoff.
-      const auto until = std::chrono::steady_clock::now() + delay;
-      while (!g_stop && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-            std::chrono::milliseconds(100), until - std::chrono::steady_clock::now()));
-      }
+      // Woken by SIGTERM, so that it does not wait out a long backoff.
+      SleepUntil(std::chrono::steady_clock::now() + delay);
     };
-    followers.push_back(std::make_unique<LogFollower>(std::move(t), std::move(options), &http));
+    followed[i].http = std::make_unique<HttpClient>(http_options);
+    followed[i].follower = std::make_unique<LogFollower>(std::move(targets[i]), std::move(options),
+                                                         followed[i].http.get());
   }
-  std::mt19937_64 rng(std::random_device{}());
-  bool failed = false;
-  while (!g_stop) {
-    for (auto& f : followers) {
-      if (g_stop) break;
-      absl::Status s = f->CatchUp();
-      metrics.OnCatchUp(f->target().name, s, f->writer_stats());
-      if (!s.ok()) {
-        failed = true;
-        printer.Error(absl::StrCat(f->target().name, ": ", s.message()));
+
+  // One thread per log, each with its own schedule (log_schedule.h): a slow,
+  // failing or stalled log delays only itself.
+  const auto poll = std::chrono::milliseconds(static_cast<int64_t>(flags.poll_seconds * 1000));
+  std::random_device seed;
+  std::vector<std::thread> threads;
+  for (Followed& f : followed) {
+    LogScheduleOptions schedule_options;
+    schedule_options.once = flags.once;
+    schedule_options.poll = poll;
+    schedule_options.initial_backoff = std::min<std::chrono::milliseconds>(poll, kInitialBackoff);
+    schedule_options.max_backoff = std::max<std::chrono::milliseconds>(poll, kMaxBackoff);
+    threads.emplace_back([&f, &board, &metrics, schedule_options, s = seed()] {
+      LogSchedule schedule(schedule_options, s);
+      const std::string& name = f.follower->target().name;
+      while (!g_stop) {
+        schedule.Start();
+        board.OnState(name, schedule.state());
+        absl::Status status = f.follower->CatchUp();
+        metrics.OnCatchUp(name, status, f.follower->writer_stats());
+        if (!status.ok()) {
+          f.failed = true;
+          board.Error(absl::StrCat(name, ": ", status.message()));
+        }
+        schedule.Ended(status, std::chrono::steady_clock::now());
+        board.OnState(name, schedule.state());
+        if (schedule.finished()) break;
+        SleepUntil(schedule.next_start());
       }
-    }
-    if (flags.once) break;
-    // Polls with ±10% jitter so that many fetchers do not hit a log in step.
-    std::uniform_real_distribution<double> jitter(0.9, 1.1);
-    const auto until = std::chrono::steady_clock::now() +
-                       std::chrono::duration<double>(flags.poll_seconds * jitter(rng));
-    while (!g_stop && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    });
   }
-  for (auto& f : followers) {
-    const EntryWriterStats& w = f->writer_stats();
+  // The progress lines, until every log thread has ended.
+  std::thread shower([&board] {
+    while (!g_stop && g_running_logs > 0) {
+      board.Show();
+      std::unique_lock<std::mutex> lock(g_stop_mu);
+      g_stop_cv.wait_for(lock, std::chrono::seconds(1),
+                         [] { return g_stop.load() || g_running_logs == 0; });
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> lock(g_stop_mu);
+    g_running_logs = 0;
+  }
+  g_stop_cv.notify_all();
+  shower.join();
+  board.Finish();
+  bool failed = false;
+  for (const Followed& f : followed) {
+    failed = failed || f.failed;
+    const EntryWriterStats& w = f.follower->writer_stats();
     std::fprintf(
-        stderr, "%s: %llu certificates written, %llu expired skipped%s\n", f->target().name.c_str(),
-        static_cast<unsigned long long>(w.written), static_cast<unsigned long long>(w.expired),
+        stderr, "%s: %llu certificates written, %llu expired skipped%s\n",
+        f.follower->target().name.c_str(), static_cast<unsigned long long>(w.written),
+        static_cast<unsigned long long>(w.expired),
         w.unparseable > 0 ? absl::StrCat(", ", w.unparseable, " unparseable skipped").c_str() : "");
   }
   return flags.once && failed ? 1 : 0;
@@ -218,6 +353,12 @@ int Main(int argc, char** argv) {
   app.add_option("--parallel", flags.parallel,
                  "requests in flight per log (get-entries windows or tiles)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--max-connections", flags.max_connections,
+                 "requests in flight beyond each log's own lane, over all logs (default 64)")
+      ->check(CLI::Range(1, 4096));
+  std::string memory_limit_text;
+  app.add_option("--memory-limit", memory_limit_text,
+                 "memory for pages fetched ahead, shared by the logs (default 512MiB)");
   app.add_option("--sync-entries", flags.sync_entries,
                  "fsync the files and save the state every N entries (and every 10 s): a crash "
                  "re-appends at most that many")
@@ -241,6 +382,14 @@ int Main(int argc, char** argv) {
     return Usage(e.what());
   }
 
+  if (!memory_limit_text.empty()) {
+    const absl::StatusOr<uint64_t> bytes = base::ParseByteSize(memory_limit_text);
+    if (!bytes.ok()) {
+      return Usage(
+          absl::StrCat("--memory-limit ", memory_limit_text, ": ", bytes.status().message()));
+    }
+    flags.memory_limit = *bytes;
+  }
   const int sources =
       !flags.log_list.empty() + !flags.rfc6962_log.empty() + !flags.tiled_log.empty();
   if (sources != 1) {
@@ -290,6 +439,16 @@ int Main(int argc, char** argv) {
     if (!t.ok()) {
       return Usage(absl::StrCat(flags.log_list.empty() ? "--log-key: " : "", t.status().message()));
     }
+    // A log listed twice (its RFC 6962 and its tiled interface have one key,
+    // so one log ID and one state file) is followed once, through the first
+    // listing: two followers of one state would race on it.
+    auto same = std::find_if(targets.begin(), targets.end(),
+                             [&](const LogTarget& o) { return o.state_path == t->state_path; });
+    if (same != targets.end()) {
+      std::fprintf(stderr, "ct-fetch: %s is the log of %s (same key): followed once, as %s\n",
+                   t->name.c_str(), same->name.c_str(), same->name.c_str());
+      continue;
+    }
     targets.push_back(*std::move(t));
   }
   if (::access(flags.data_dir.c_str(), F_OK) != 0 && ::mkdir(flags.data_dir.c_str(), 0755) != 0) {
@@ -307,6 +466,14 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "ct-fetch: %s\n", std::string(lock.status().message()).c_str());
     return 1;
   }
+  // SIGTERM and SIGINT go to the signal thread only (blocked before any other
+  // thread starts); the log threads finish their in-flight batch and stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread(WatchSignals, signals).detach();
   return Run(flags, std::move(targets));
 }
 

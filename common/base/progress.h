@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace ctmr::base {
 
@@ -29,6 +30,9 @@ class Progress {
   // The current state ("map: 3/10 done"): replaces the line on a terminal;
   // elsewhere printed when `every` has passed since the last printed line.
   void Update(const std::string& text);
+  // Several lines (one per log, and a total) replaced together on a
+  // terminal; elsewhere all printed when `every` has passed.
+  void UpdateBlock(const std::vector<std::string>& lines);
   // A line that stays (a result, an error): ends a rewritten line first.
   void Print(const std::string& text);
   // Ends the rewritten line, if one is shown (the end of a phase).
@@ -36,13 +40,14 @@ class Progress {
 
  private:
   void BreakLocked();
+  void EraseLocked();  // clears the shown lines (terminal only)
 
   std::mutex mu_;
   std::FILE* const out_;
   const bool tty_;
   const std::chrono::steady_clock::duration every_;
   std::chrono::steady_clock::time_point last_printed_{};
-  bool shown_ = false;  // a rewritten line is on the terminal
+  int shown_lines_ = 0;  // rewritten lines on the terminal
 };
 
 }  // namespace ctmr::base
