@@ -318,8 +318,8 @@ TEST_F(FetchIntegrationTest, LogListFromAUrlFollowsBothApis) {
   StartServer({"--log-dir", MakeLogDir(300)});
   // A Chrome v3 log list naming the one server twice: as an RFC 6962 log and
   // as a tiled log (whose origin comes from its submission URL). Both have
-  // the same key, so they are one log with one state: the second finds the
-  // first's work done.
+  // the same key, so they are one log with one state: it is followed once,
+  // through the first listing.
   const std::string www = tmp_.path() + "/www";
   ASSERT_EQ(::mkdir(www.c_str(), 0755), 0);
   ctmr::testing::WriteFile(

@@ -50,3 +50,25 @@ if(CT_BUILD_TESTS)
       PASS_REGULAR_EXPRESSION "\\[  PASSED  \\] 1 test\\.")
   endforeach()
 endif()
+
+# Four logs followed at once (tests/fetcher/fetch_concurrent_test.cc), on
+# small generated logs of their own: the order test runs everywhere, the
+# ten-kill test is slow.
+if(CT_BUILD_TESTS)
+  add_executable(fetch_concurrent_test fetch_concurrent_test.cc)
+  target_link_libraries(fetch_concurrent_test PRIVATE ct_fetch_scale_harness ct_test_support
+    nlohmann_json::nlohmann_json GTest::gtest GTest::gtest_main)
+  add_dependencies(fetch_concurrent_test ct-fetch ct-gen ct-worker ct-coordinator)
+  foreach(entry "FetchConcurrentTest.HeldLogsDoNotHoldUpTheOthers:fetcher\;integration"
+                "FetchConcurrentTest.KilledTenTimesWhileFollowingFourLogs:slow\;fetcher")
+    string(REPLACE ":" ";" parts ${entry})
+    list(GET parts 0 test)
+    list(GET parts 1 labels)
+    add_test(NAME ${test} COMMAND fetch_concurrent_test --gtest_filter=${test}
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(${test} PROPERTIES
+      ENVIRONMENT "CT_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CT_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+      LABELS "${labels}" TIMEOUT 400
+      PASS_REGULAR_EXPRESSION "\\[  PASSED  \\] 1 test\\.")
+  endforeach()
+endif()
