@@ -6,8 +6,8 @@
 // trailing bytes inside an extension, duplicate extensions) we refuse instead
 // of imitating the leniency: the caller then asks OpenSSL itself.
 //
-// Internally the walkers return a `const char*` reason (nullptr = fine) so
-// that the common path builds no absl::Status until it has to.
+// The TLV reader and the Name, algorithm and time walkers (der_reader.h) are
+// shared with precert_tbs.cc; they are defined here, beside their first user.
 #include "common/x509/der_certificate_parser.h"
 
 #include <cstddef>
@@ -17,30 +17,12 @@
 #include <string_view>
 
 #include "common/base/civil_date.h"
+#include "common/x509/der_reader.h"
 #include "common/x509/utf8.h"
 
 namespace ctmr::x509 {
+namespace der {
 namespace {
-
-using Error = const char*;  // nullptr means success
-
-constexpr uint8_t kTagBoolean = 0x01;
-constexpr uint8_t kTagInteger = 0x02;
-constexpr uint8_t kTagBitString = 0x03;
-constexpr uint8_t kTagOctetString = 0x04;
-constexpr uint8_t kTagNull = 0x05;
-constexpr uint8_t kTagOid = 0x06;
-constexpr uint8_t kTagUtf8String = 0x0c;
-constexpr uint8_t kTagNumericString = 0x12;
-constexpr uint8_t kTagPrintableString = 0x13;
-constexpr uint8_t kTagTeletexString = 0x14;
-constexpr uint8_t kTagIa5String = 0x16;
-constexpr uint8_t kTagUtcTime = 0x17;
-constexpr uint8_t kTagGeneralizedTime = 0x18;
-constexpr uint8_t kTagUniversalString = 0x1c;
-constexpr uint8_t kTagBmpString = 0x1e;
-constexpr uint8_t kTagSequence = 0x30;
-constexpr uint8_t kTagSet = 0x31;
 
 // OpenSSL's X509_NAME decoder caps a Name at this many bytes (X509_NAME_MAX).
 constexpr size_t kMaxNameBytes = 1024 * 1024;
@@ -50,93 +32,6 @@ constexpr int kMaxExtensions = 64;
 constexpr std::string_view kOidCommonName("\x55\x04\x03", 3);
 constexpr std::string_view kOidSubjectAltName("\x55\x1d\x11", 3);
 constexpr std::string_view kOidCtPoison("\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x03", 10);
-
-// Reads DER TLVs from a byte range: one-byte tags, definite minimal lengths.
-class Reader {
- public:
-  explicit Reader(std::string_view in)
-      : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
-
-  bool empty() const { return p_ == end_; }
-  // The next tag, or 0 (never valid here) at the end.
-  uint8_t PeekTag() const { return p_ == end_ ? 0 : *p_; }
-
-  // Reads one TLV of any tag. `whole` (optional) receives header + content.
-  bool Next(uint8_t* tag, std::string_view* content, std::string_view* whole = nullptr) {
-    const uint8_t* start = p_;
-    size_t left = static_cast<size_t>(end_ - p_);
-    if (left < 2) return false;
-    const uint8_t t = p_[0];
-    // Tag 0 is end-of-contents (BER); 0x1f escapes to multi-byte tags.
-    if (t == 0 || (t & 0x1f) == 0x1f) return false;
-    size_t len = p_[1];
-    size_t header = 2;
-    if (len >= 0x80) {
-      const size_t n = len & 0x7f;
-      // 0x80 is indefinite length; more than 4 length octets is absurd here.
-      if (n == 0 || n > 4 || left < 2 + n) return false;
-      len = 0;
-      for (size_t i = 0; i < n; ++i) len = (len << 8) | p_[2 + i];
-      // Minimal: long form only from 128, and no leading zero octet.
-      if (len < 0x80 || p_[2] == 0) return false;
-      header += n;
-    }
-    if (len > left - header) return false;
-    *tag = t;
-    *content = std::string_view(reinterpret_cast<const char*>(p_ + header), len);
-    p_ += header + len;
-    if (whole != nullptr) {
-      *whole = std::string_view(reinterpret_cast<const char*>(start), header + len);
-    }
-    return true;
-  }
-
-  bool Expect(uint8_t want, std::string_view* content, std::string_view* whole = nullptr) {
-    if (PeekTag() != want) return false;
-    uint8_t tag;
-    return Next(&tag, content, whole);
-  }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
-
-inline const uint8_t* Bytes(std::string_view s) {
-  return reinterpret_cast<const uint8_t*>(s.data());
-}
-
-// OIDs are a handful of bytes: an inline loop beats a call to memcmp.
-inline bool SameBytes(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-// The rules of OpenSSL's c2i_ASN1_OBJECT: non-empty, last octet ends a
-// subidentifier, no subidentifier starts with a 0x80 padding octet.
-inline bool ValidOid(std::string_view oid) {
-  const uint8_t* p = Bytes(oid);
-  const size_t n = oid.size();
-  if (n == 0 || (p[n - 1] & 0x80)) return false;
-  // Branch-free: a 0x80 octet that starts a subidentifier marks padding.
-  unsigned bad = p[0] == 0x80;
-  for (size_t i = 1; i < n; ++i) bad |= (p[i] == 0x80) & !(p[i - 1] & 0x80);
-  return bad == 0;
-}
-
-// DER INTEGER content: non-empty and minimal (the rule c2i_ASN1_INTEGER enforces).
-bool ValidInteger(std::string_view v) {
-  if (v.empty()) return false;
-  if (v.size() == 1) return true;
-  const uint8_t a = Bytes(v)[0], b = Bytes(v)[1];
-  return !((a == 0x00 && !(b & 0x80)) || (a == 0xff && (b & 0x80)));
-}
-
-// A BIT STRING whose unused-bits octet is zero (keys and signatures always are).
-bool ValidBitString(std::string_view v) { return !v.empty() && v[0] == 0; }
 
 inline bool ValidCodePoint(uint32_t cp) {
   return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
@@ -199,8 +94,8 @@ std::string_view ToUtf8(uint8_t tag, std::string_view v, CertificateView* out) {
   return s;
 }
 
-// Walks a Name TLV's content (SEQUENCE OF SET OF SEQUENCE {OID, value}),
-// validating every attribute; collects commonNames when `cns` is non-null.
+}  // namespace
+
 Error WalkName(std::string_view name, CertificateView* cns) {
   if (name.size() > kMaxNameBytes) return "Name too long";
   Reader rdns(name);
@@ -225,8 +120,6 @@ Error WalkName(std::string_view name, CertificateView* cns) {
   return nullptr;
 }
 
-// AlgorithmIdentifier with the parameter forms OpenSSL's ANY decodes
-// without looking inside: absent, NULL, an OID, or a SEQUENCE.
 Error CheckAlgorithm(Reader* r) {
   std::string_view alg, oid, params;
   uint8_t tag;
@@ -242,8 +135,6 @@ Error CheckAlgorithm(Reader* r) {
   return "unsupported algorithm parameters";
 }
 
-// UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ, the only forms
-// RFC 5280 allows, with the field ranges OpenSSL's ASN1_TIME_to_tm checks.
 Error ParseTime(Reader* r, int64_t* out) {
   uint8_t tag;
   std::string_view v;
@@ -283,6 +174,8 @@ Error ParseTime(Reader* r, int64_t* out) {
       hour * 3600 + minute * 60 + second;
   return nullptr;
 }
+
+namespace {
 
 // GeneralNames of a subjectAltName. Only the choices whose OpenSSL decoding we
 // can mirror exactly are accepted; otherName, x400Address, ediPartyName and
@@ -436,10 +329,11 @@ Error ParseCertificate(std::string_view der, CertificateView* out) {
 }
 
 }  // namespace
+}  // namespace der
 
 absl::Status ParseCertificateDer(std::string_view der, CertificateView* out) {
   out->Clear();
-  if (Error e = ParseCertificate(der, out)) return absl::InvalidArgumentError(e);
+  if (der::Error e = der::ParseCertificate(der, out)) return absl::InvalidArgumentError(e);
   return absl::OkStatus();
 }
 
