@@ -50,6 +50,10 @@ class Reader {
   bool empty() const { return p_ == end_; }
   // The next tag, or 0 (never valid here) at the end.
   uint8_t PeekTag() const { return p_ == end_ ? 0 : *p_; }
+  // What is left to read: marks where the next TLV starts.
+  std::string_view Remaining() const {
+    return std::string_view(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
+  }
 
   // Reads one TLV of any tag. `whole` (optional) receives header + content.
   bool Next(uint8_t* tag, std::string_view* content, std::string_view* whole = nullptr) {
