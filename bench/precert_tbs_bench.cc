@@ -51,6 +51,7 @@ double Time(const std::vector<Entry>& entries, int rounds, int threads,
             const std::function<void(const Entry&, std::string*)>& body) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       std::string scratch;
