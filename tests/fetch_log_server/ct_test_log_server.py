@@ -255,9 +255,16 @@ def load_log_dir(path):
         manifest = json.load(f)
     issuers = load_issuer_dir(os.path.join(path, manifest.get("issuers", "issuers")))
     entries = []
+    # SHA-256 of a line -> its Entry: a log that repeats entries (make_navigli_log.py
+    # --entries) is decoded and held once per distinct entry.
+    seen = {}
     with open(os.path.join(path, manifest.get("entries", "entries.jsonl"))) as f:
         for line_no, line in enumerate(f, 1):
             if not line.strip():
+                continue
+            key = hashlib.sha256(line.encode()).digest()
+            if key in seen:
+                entries.append(seen[key])
                 continue
             obj = json.loads(line)
             leaf = base64.b64decode(obj["leaf_input"]) if "leaf_input" in obj else None
@@ -268,7 +275,8 @@ def load_log_dir(path):
             if leaf is None or extra is None:
                 e, _, _ = parse_tile_leaf(tl, 0, issuers)
                 leaf, extra = e.leaf_input, e.extra_data
-            entries.append(Entry(leaf, extra, tl))
+            seen[key] = Entry(leaf, extra, tl)
+            entries.append(seen[key])
     if "tree_size" in manifest:
         entries = entries[:manifest["tree_size"]]
 

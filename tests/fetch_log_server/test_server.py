@@ -295,6 +295,24 @@ class LogDirTest(unittest.TestCase):
                 self.assertEqual(s.get("/tile/0/001")[0], 404)
                 self.assertEqual(len(fetch_all_entries(s, 300)), 300)
 
+    def test_cycled_entries(self):
+        # make_navigli_log.py --entries: entry i is fixture entry i mod 512, and the
+        # served tree is built over the cycled leaves.
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run([sys.executable, os.path.join(HERE, "make_navigli_log.py"), NAVIGLI,
+                            os.path.join(d, "log"), "--entries", "1300"], check=True,
+                           stdout=subprocess.DEVNULL)
+            with Server("--max-entries", "1000", source=("--log-dir", os.path.join(d, "log"))) as s:
+                sth = s.json("/ct/v1/get-sth")
+                self.assertEqual(sth["tree_size"], 1300)
+                leaves = [DISK_LEAF_HASHES[i % 512] for i in range(1300)]
+                self.assertEqual(base64.b64decode(sth["sha256_root_hash"]), mth(leaves))
+                got = s.json("/ct/v1/get-entries?start=0&end=1299")["entries"]
+                self.assertEqual(len(got), 1000)
+                self.assertEqual(got[512], got[0])
+                self.assertEqual(s.get("/tile/data/002")[2], disk("tile/data/000"))
+                self.assertEqual(s.get("/tile/0/005.p/20")[2], disk("tile/0/001")[:20 * 32])
+
 
 class FaultTest(unittest.TestCase):
     def test_429_then_ok(self):
