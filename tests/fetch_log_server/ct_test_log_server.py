@@ -519,6 +519,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # A redirect to ?to=URL, for the client's redirect rules.
             self.fault = None
             return self._send(302, "", "text/plain", [("Location", query["to"])])
+        if self.server.args.delay_ms > 0:
+            time.sleep(self.server.args.delay_ms / 1000)
         self.fault = self.server.faults.next_fault(path)
         if self.fault == 429:
             return self._send(429, "slow down\n", "text/plain", [("Retry-After", "1")])
@@ -697,6 +699,9 @@ def parse_args(argv):
                         "binding --port: servers started one after the other keep one URL")
     p.add_argument("--sign-key", metavar="PEM", help="ECDSA P-256 private key: sign STH/checkpoint")
     p.add_argument("--max-entries", type=int, default=256, help="get-entries cap per response")
+    p.add_argument("--delay-ms", type=float, default=0, metavar="MS",
+                   help="answer every request (but /_test/) after this many milliseconds: "
+                        "a slow log")
     p.add_argument("--fail-429", type=int, default=0, metavar="N")
     p.add_argument("--fail-500", type=int, default=0, metavar="N")
     p.add_argument("--drop-connections", type=int, default=0, metavar="N")

@@ -363,6 +363,15 @@ class FaultTest(unittest.TestCase):
             self.assertEqual(s.json("/ct/v1/get-sth")["tree_size"], 256)
             self.assertEqual(s.get("/checkpoint")[2].split(b"\n")[1], b"256")
 
+    def test_delay(self):
+        with Server("--delay-ms", "300") as s:
+            t0 = time.monotonic()
+            self.assertEqual(s.get("/ct/v1/get-sth")[0], 200)
+            self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+            t0 = time.monotonic()
+            self.assertEqual(s.get("/_test/stats")[0], 200)  # never delayed
+            self.assertLess(time.monotonic() - t0, 0.3)
+
     def test_gzip_always_and_bomb(self):
         with Server("--gzip-always", "noheader") as s:
             status, headers, body = s.get("/tile/0/000")
