@@ -1,9 +1,5 @@
 #include "fetcher/log_follower.h"
 
-#include <openssl/objects.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -18,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/base/status_macros.h"
+#include "common/x509/precert_tbs.h"
 #include "fetcher/page_pipeline.h"
 #include "fetcher/verify/codec.h"
 #include "fetcher/verify/merkle.h"
@@ -60,39 +57,21 @@ absl::StatusOr<std::vector<std::string>> ParseConsistencyProof(const std::string
 
 // The leaf hash covers a precertificate's TBSCertificate, not the
 // pre_certificate a log serves beside it: check that the pre_certificate, less
-// its poison extension, has that TBSCertificate. Precertificates of a
-// precertificate signing certificate (RFC 6962 §3.1: issuer and AKI rewritten)
-// are not checked.
-absl::Status CheckPrecertificate(const verify::LogEntry& e) {
+// its poison extension, has that TBSCertificate (or, issued by a
+// precertificate signing certificate, its rewrite: x509/precert_tbs.h).
+// Our own DER walk: OpenSSL's decoder cost ~140 µs an entry.
+absl::Status CheckPrecertificate(const verify::LogEntry& e, std::string* scratch) {
   if (e.type != verify::LogEntryType::kPrecert) return absl::OkStatus();
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(e.certificate.data());
-  std::unique_ptr<X509, decltype(&X509_free)> cert(
-      d2i_X509(nullptr, &p, static_cast<long>(e.certificate.size())), X509_free);
-  if (!cert) return absl::DataLossError("pre_certificate is not a certificate");
-  const int poison = X509_get_ext_by_NID(cert.get(), NID_ct_precert_poison, -1);
-  if (poison < 0) return absl::DataLossError("pre_certificate has no CT poison extension");
-  X509_EXTENSION_free(X509_delete_ext(cert.get(), poison));
-  unsigned char* tbs = nullptr;
-  const int len = i2d_re_X509_tbs(cert.get(), &tbs);
-  if (len <= 0) return absl::DataLossError("pre_certificate cannot be re-encoded");
-  const bool same = absl::string_view(reinterpret_cast<char*>(tbs), len) == e.tbs_certificate;
-  OPENSSL_free(tbs);
-  if (same || e.chain.empty()) return absl::OkStatus();
-  p = reinterpret_cast<const unsigned char*>(e.chain[0].data());
-  std::unique_ptr<X509, decltype(&X509_free)> issuer(
-      d2i_X509(nullptr, &p, static_cast<long>(e.chain[0].size())), X509_free);
-  if (issuer && (X509_get_extended_key_usage(issuer.get()) != UINT32_MAX)) {
-    EXTENDED_KEY_USAGE* eku = static_cast<EXTENDED_KEY_USAGE*>(
-        X509_get_ext_d2i(issuer.get(), NID_ext_key_usage, nullptr, nullptr));
-    bool precert_signer = false;
-    for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); ++i) {
-      precert_signer =
-          precert_signer || OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == NID_ct_precert_signer;
-    }
-    EXTENDED_KEY_USAGE_free(eku);
-    if (precert_signer) return absl::OkStatus();
+  const std::string_view issuer =
+      e.chain.empty() ? std::string_view() : std::string_view(e.chain[0]);
+  absl::Status s = x509::CheckPrecertificateTbs(e.certificate, e.tbs_certificate, issuer, scratch);
+  if (s.ok()) return s;
+  if (absl::IsNotFound(s)) return absl::DataLossError("pre_certificate has no CT poison extension");
+  if (absl::IsInvalidArgument(s)) {
+    return absl::DataLossError(absl::StrCat("pre_certificate is not a certificate: ", s.message()));
   }
-  return absl::DataLossError("pre_certificate does not match the logged TBSCertificate");
+  return absl::DataLossError(
+      absl::StrCat("pre_certificate does not match the logged TBSCertificate: ", s.message()));
 }
 
 }  // namespace
@@ -501,7 +480,7 @@ absl::Status LogFollower::Commit(const std::vector<verify::LogEntry>& entries,
                                  verify::CompactRange range, const verify::SignedTreeHead& head,
                                  FetchState* state) {
   for (size_t i = 0; i < entries.size(); ++i) {
-    absl::Status s = CheckPrecertificate(entries[i]);
+    absl::Status s = CheckPrecertificate(entries[i], &tbs_scratch_);
     if (!s.ok()) {
       return Annotate(s, absl::StrCat("entry ", state->next_index + i, " of ", target_.name));
     }

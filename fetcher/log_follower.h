@@ -161,6 +161,7 @@ class LogFollower {
   std::map<std::string, std::string> issuers_;                // fingerprint → DER
   absl::flat_hash_map<std::string, std::string> issuer_ids_;  // issuer DER → issuer id
   std::unique_ptr<EntryWriter> writer_;                       // during CatchUp()
+  std::string tbs_scratch_;                                   // CheckPrecertificate's, reused
   EntryWriterStats stats_;
   uint64_t fetched_ = 0;
   uint64_t unsynced_entries_ = 0;  // committed in memory, not yet synced

@@ -519,6 +519,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # A redirect to ?to=URL, for the client's redirect rules.
             self.fault = None
             return self._send(302, "", "text/plain", [("Location", query["to"])])
+        if self.server.args.hold_until_file:
+            # A log that answers nothing until the test lets it (an order of
+            # events that no wall-clock race can upset).
+            while not os.path.exists(self.server.args.hold_until_file):
+                time.sleep(0.02)
         if self.server.args.delay_ms > 0:
             time.sleep(self.server.args.delay_ms / 1000)
         self.fault = self.server.faults.next_fault(path)
@@ -702,6 +707,8 @@ def parse_args(argv):
     p.add_argument("--delay-ms", type=float, default=0, metavar="MS",
                    help="answer every request (but /_test/) after this many milliseconds: "
                         "a slow log")
+    p.add_argument("--hold-until-file", metavar="PATH",
+                   help="answer no request (but /_test/) until PATH exists")
     p.add_argument("--fail-429", type=int, default=0, metavar="N")
     p.add_argument("--fail-500", type=int, default=0, metavar="N")
     p.add_argument("--drop-connections", type=int, default=0, metavar="N")
