@@ -69,14 +69,13 @@ class FourLogs {
       }
     }
     list_path_ = dir + "/log_list.json";
-    WriteFile(list_path_,
-              nlohmann::json({{"version", "1.0"},
-                              {"operators",
-                               {{{"name", "Test operator"},
-                                 {"email", {"ct@example.org"}},
-                                 {"logs", rfc6962},
-                                 {"tiled_logs", tiled}}}}})
-                  .dump());
+    WriteFile(list_path_, nlohmann::json({{"version", "1.0"},
+                                          {"operators",
+                                           {{{"name", "Test operator"},
+                                             {"email", {"ct@example.org"}},
+                                             {"logs", rfc6962},
+                                             {"tiled_logs", tiled}}}}})
+                              .dump());
   }
 
   bool started() const { return started_; }
@@ -84,8 +83,9 @@ class FourLogs {
 
   std::vector<std::string> FetchArgv(const std::string& root,
                                      const std::vector<std::string>& extra = {}) const {
-    std::vector<std::string> argv = {BinaryPath("ct-fetch"), "--data-dir", root, "--log-list",
-                                     list_path_, "--once", "--include-expired"};
+    std::vector<std::string> argv = {BinaryPath("ct-fetch"), "--data-dir", root,
+                                     "--log-list",           list_path_,   "--once",
+                                     "--include-expired"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
