@@ -334,7 +334,7 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const verify::Signed
       pipeline.PushFront({job.start + entries->size(), job.end});
     }
     for (verify::LogEntry& e : *entries) {
-      RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
+      RETURN_IF_ERROR(range.AppendLeaf(e.merkle_tree_leaf));
       batch.push_back(std::move(e));
     }
     if (batch.size() >= round || range.size() == head.tree_size) {
@@ -465,7 +465,7 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTr
     }
     for (uint64_t j = range.size() - job.start * kTileWidth; j < job.end; ++j) {
       verify::LogEntry& e = (*entries)[j];
-      RETURN_IF_ERROR(range.Append(verify::LeafHash(e.merkle_tree_leaf)));
+      RETURN_IF_ERROR(range.AppendLeaf(e.merkle_tree_leaf));
       batch.push_back(std::move(e));
     }
     if (batch.size() >= round || range.size() == n) {

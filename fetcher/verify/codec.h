@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,8 @@ std::string EncodeBase64UrlNoPad(absl::string_view bytes);
 
 // SHA-256 of `bytes` (32 raw bytes).
 std::string Sha256(absl::string_view bytes);
+// SHA-256 of the concatenated parts into out[0, 32), without an allocation.
+void Sha256Into(std::initializer_list<absl::string_view> parts, char* out);
 
 // Lowercase hex.
 std::string HexEncode(absl::string_view bytes);

@@ -1,5 +1,6 @@
 #include "fetcher/verify/merkle.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,21 +28,20 @@ int PopCount(uint64_t v) { return __builtin_popcountll(v); }
 
 }  // namespace
 
+void LeafHashInto(absl::string_view leaf, char* out) {
+  Sha256Into({absl::string_view("\x00", 1), leaf}, out);
+}
+
 std::string LeafHash(absl::string_view leaf) {
-  std::string input;
-  input.reserve(1 + leaf.size());
-  input.push_back('\x00');
-  input.append(leaf.data(), leaf.size());
-  return Sha256(input);
+  std::string out(kMerkleHashSize, '\0');
+  LeafHashInto(leaf, out.data());
+  return out;
 }
 
 std::string NodeHash(absl::string_view left, absl::string_view right) {
-  std::string input;
-  input.reserve(1 + left.size() + right.size());
-  input.push_back('\x01');
-  input.append(left.data(), left.size());
-  input.append(right.data(), right.size());
-  return Sha256(input);
+  std::string out(kMerkleHashSize, '\0');
+  Sha256Into({absl::string_view("\x01", 1), left, right}, out.data());
+  return out;
 }
 
 std::string EmptyTreeHash() { return Sha256(""); }
@@ -59,6 +59,7 @@ absl::StatusOr<CompactRange> CompactRange::FromHashes(uint64_t size,
   }
   CompactRange range;
   range.size_ = size;
+  range.count_ = hashes.size();
   range.hashes_ = std::move(hashes);
   return range;
 }
@@ -80,29 +81,46 @@ absl::Status CompactRange::Append(absl::string_view leaf_hash) {
   absl::Status s = CheckHash(leaf_hash, "leaf hash");
   if (!s.ok()) return s;
   if (size_ >= (uint64_t{1} << 63)) return absl::OutOfRangeError("compact range is full");
-  hashes_.emplace_back(leaf_hash);
   // Each trailing one bit of the old size is a subtree of the same height as
-  // the one just completed: merge them, right to left.
-  for (uint64_t bits = size_; bits & 1; bits >>= 1) {
-    std::string right = std::move(hashes_.back());
-    hashes_.pop_back();
-    hashes_.back() = NodeHash(hashes_.back(), right);
+  // the one just completed: merge them, right to left, in place (the hashes'
+  // strings keep their buffers: no allocation per leaf).
+  char node[kMerkleHashSize];
+  std::copy(leaf_hash.begin(), leaf_hash.end(), node);
+  uint64_t bits = size_;
+  for (; bits & 1; bits >>= 1) {
+    Sha256Into({absl::string_view("\x01", 1), hashes_[count_ - 1],
+                absl::string_view(node, kMerkleHashSize)},
+               node);
+    --count_;
   }
+  if (count_ == hashes_.size()) hashes_.emplace_back(kMerkleHashSize, '\0');
+  hashes_[count_].assign(node, kMerkleHashSize);
+  ++count_;
   ++size_;
   return absl::OkStatus();
 }
 
+absl::Status CompactRange::AppendLeaf(absl::string_view leaf) {
+  char hash[kMerkleHashSize];
+  LeafHashInto(leaf, hash);
+  return Append(absl::string_view(hash, kMerkleHashSize));
+}
+
+std::vector<std::string> CompactRange::hashes() const {
+  return std::vector<std::string>(hashes_.begin(), hashes_.begin() + static_cast<long>(count_));
+}
+
 std::vector<std::string> CompactRange::SerializeBase64() const {
   std::vector<std::string> out;
-  out.reserve(hashes_.size());
-  for (const std::string& h : hashes_) out.push_back(EncodeBase64(h));
+  out.reserve(count_);
+  for (size_t i = 0; i < count_; ++i) out.push_back(EncodeBase64(hashes_[i]));
   return out;
 }
 
 std::string CompactRange::Root() const {
-  if (hashes_.empty()) return EmptyTreeHash();
-  std::string root = hashes_.back();
-  for (size_t i = hashes_.size() - 1; i-- > 0;) root = NodeHash(hashes_[i], root);
+  if (count_ == 0) return EmptyTreeHash();
+  std::string root = hashes_[count_ - 1];
+  for (size_t i = count_ - 1; i-- > 0;) root = NodeHash(hashes_[i], root);
   return root;
 }
 

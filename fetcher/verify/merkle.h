@@ -22,6 +22,8 @@ inline constexpr size_t kMerkleHashSize = 32;
 
 // SHA-256(0x00 || leaf): the hash of one MerkleTreeLeaf.
 std::string LeafHash(absl::string_view leaf);
+// The same into out[0, kMerkleHashSize), without an allocation.
+void LeafHashInto(absl::string_view leaf, char* out);
 // SHA-256(0x01 || left || right).
 std::string NodeHash(absl::string_view left, absl::string_view right);
 // MTH({}) = SHA-256 of the empty string.
@@ -44,9 +46,11 @@ class CompactRange {
   // Adds the leaf with hash `leaf_hash` at index size(). kInvalidArgument if
   // the hash is not 32 bytes; kOutOfRange at 2^63 leaves.
   absl::Status Append(absl::string_view leaf_hash);
+  // Append(LeafHash(leaf)) without allocating (ct-fetch's per-entry path).
+  absl::Status AppendLeaf(absl::string_view leaf);
 
   uint64_t size() const { return size_; }
-  const std::vector<std::string>& hashes() const { return hashes_; }
+  std::vector<std::string> hashes() const;
   std::vector<std::string> SerializeBase64() const;
 
   // MTH of [0, size()); EmptyTreeHash() for an empty range.
@@ -54,7 +58,9 @@ class CompactRange {
 
  private:
   uint64_t size_ = 0;
+  // hashes_[0, count_) are the range's; the rest are spare buffers.
   std::vector<std::string> hashes_;
+  size_t count_ = 0;
 };
 
 // Checks an RFC 6962 audit path: that the leaf with hash `leaf_hash` sits at
