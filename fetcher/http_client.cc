@@ -64,6 +64,11 @@ struct HttpClient::Transfer {
     if (zs_live) inflateEnd(&zs);
   }
 
+  static int ProgressCallback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    const Transfer* t = static_cast<Transfer*>(self);
+    return t->options->cancelled() ? 1 : 0;
+  }
+
   bool Append(const char* data, size_t n) {
     if (static_cast<int64_t>(response.body.size() + n) > options->max_body_bytes) {
       over_limit = true;
@@ -277,8 +282,18 @@ absl::StatusOr<HttpResponse> HttpClient::GetOnce(const std::string& url) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Transfer::HeaderCallback);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  if (options_.cancelled) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Transfer::ProgressCallback);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  } else {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
+  }
 
   CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && options_.cancelled && options_.cancelled()) {
+    return absl::CancelledError(absl::StrCat("stopped while fetching ", url));
+  }
   if (t.over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
     return absl::ResourceExhaustedError(
         absl::StrCat("body exceeds the limit of ", options_.max_body_bytes, " bytes: ", url));

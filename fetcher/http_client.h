@@ -18,6 +18,7 @@
 //   kInvalidArgument    a bad URL, a scheme other than http/https, HTTP 400
 //   kFailedPrecondition other permanent failures (other 4xx, unfollowed redirects)
 //   kDataLoss           a body that is not valid gzip
+//   kCancelled          HttpClientOptions::cancelled said so
 #ifndef CT_FETCHER_HTTP_CLIENT_H_
 #define CT_FETCHER_HTTP_CLIENT_H_
 
@@ -59,6 +60,10 @@ struct HttpClientOptions {
   // request goes there) unless this is set: a log's answers come from the
   // log's host, and a hostile log must not point ct-fetch at other machines.
   bool cross_host_redirects = false;
+  // Polled while a transfer runs (several times a second): true aborts it with
+  // kCancelled, which is never retried. ct-fetch's SIGTERM, so that a stalled
+  // log does not hold the exit up for the stall timeout.
+  std::function<bool()> cancelled;
 };
 
 struct HttpResponse {

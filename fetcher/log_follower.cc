@@ -325,7 +325,11 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const verify::Signed
     if (stopping || pipeline.size() == 0) break;
     auto [job, entries] = pipeline.Pop();
     const std::string what = absl::StrCat("get-entries [", job.start, ", ", job.end, ")");
-    if (!entries.ok()) return Annotate(entries.status(), what);
+    if (!entries.ok()) {
+      // A lane's request cut short by SIGTERM: stop here, keeping what is in order.
+      if (options_.should_stop && options_.should_stop()) break;
+      return Annotate(entries.status(), what);
+    }
     if (entries->empty()) return absl::UnavailableError(absl::StrCat(what, " returned none"));
     if (entries->size() < job.end - job.start) {
       // Logs cap pages (and some cut them at shard boundaries): ask for no
@@ -460,6 +464,7 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTr
     if (stopping || pipeline.size() == 0) break;
     auto [job, entries] = pipeline.Pop();
     if (!entries.ok()) {
+      if (options_.should_stop && options_.should_stop()) break;
       return Annotate(entries.status(),
                       absl::StrCat("data tile ", job.start, " of ", target_.name));
     }

@@ -230,6 +230,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
   HttpClientOptions http_options;
   http_options.low_speed_time = std::chrono::seconds(flags.stall_seconds);
   http_options.cross_host_redirects = flags.cross_host_redirects;
+  http_options.cancelled = [] { return g_stop.load(); };
   ProgressBoard board(names);
   // Shared by every log: the files (one writer per data root), the extra
   // request lanes and the memory for pages fetched ahead.
@@ -291,6 +292,8 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
         schedule.Start();
         board.OnState(name, schedule.state());
         absl::Status status = f.follower->CatchUp();
+        // A request cut short by SIGTERM is the stop, not a failure of the log.
+        if (g_stop && absl::IsCancelled(status)) status = absl::OkStatus();
         metrics.OnCatchUp(name, status, f.follower->writer_stats());
         if (!status.ok()) {
           f.failed = true;
