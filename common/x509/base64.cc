@@ -123,8 +123,11 @@ __attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* src, size
 const bool kHaveSsse3 = __builtin_cpu_supports("ssse3");
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 
-// Decodes into dst, which has room for text.size() / 4 * 3 + 32 bytes.
-// Returns the decoded length, or -1 when `text` is not base64.
+// Decodes into dst, which has room for Base64DecodeBound(text.size()) bytes.
+// Returns the decoded length, or -1 when `text` is not base64. kStrict refuses
+// whitespace and non-zero unused bits (the canonical form only); otherwise PEM's
+// line breaks are skipped and unused bits ignored, as OpenSSL does.
+template <bool kStrict>
 long DecodeInto(std::string_view text, char* dst_start) {
   char* dst = dst_start;
   const auto* p = reinterpret_cast<const uint8_t*>(text.data());
@@ -157,8 +160,8 @@ long DecodeInto(std::string_view text, char* dst_start) {
       if (p == end) break;
     }
     const uint8_t v = kTable[*p++];
-    if (v == kSpace) continue;
-    if (v == kInvalid) return -1;
+    if (v == kSpace && !kStrict) continue;
+    if (v == kInvalid || v == kSpace) return -1;
     if (v == kPad) {
       if (quantum < 2) return -1;
       ++padding;
@@ -175,18 +178,20 @@ long DecodeInto(std::string_view text, char* dst_start) {
         dst[2] = static_cast<char>(acc);
         dst += 3;
       } else if (padding == 1) {
+        if (kStrict && (acc & 0x3) != 0) return -1;
         dst[0] = static_cast<char>(acc >> 10);
         dst[1] = static_cast<char>(acc >> 2);
         dst += 2;
       } else {
+        if (kStrict && (acc & 0xf) != 0) return -1;
         dst[0] = static_cast<char>(acc >> 4);
         dst += 1;
       }
       acc = 0;
       quantum = 0;
       if (padding > 0) {
-        // Only whitespace may follow the padded final quantum.
-        while (p < end && kTable[*p] == kSpace) ++p;
+        // Only whitespace (none when strict) may follow the padded final quantum.
+        while (!kStrict && p < end && kTable[*p] == kSpace) ++p;
         if (p != end) return -1;
       }
     }
@@ -199,21 +204,25 @@ long DecodeInto(std::string_view text, char* dst_start) {
 
 bool DecodeBase64(std::string_view text, std::string* out) {
   const size_t start = out->size();
-  out->resize(start + text.size() / 4 * 3 + 32);
-  const long n = DecodeInto(text, out->data() + start);
+  out->resize(start + Base64DecodeBound(text.size()));
+  const long n = DecodeInto<false>(text, out->data() + start);
   if (n < 0) return false;
   out->resize(start + static_cast<size_t>(n));
   return true;
 }
 
 bool DecodeBase64Reusing(std::string_view text, std::string* buffer, std::string_view* decoded) {
-  const size_t need = text.size() / 4 * 3 + 32;
+  const size_t need = Base64DecodeBound(text.size());
   // Grow only: resize() zero-fills, which would cost as much as the decoding.
   if (buffer->size() < need) buffer->resize(std::max(need, 2 * buffer->size()));
-  const long n = DecodeInto(text, buffer->data());
+  const long n = DecodeInto<false>(text, buffer->data());
   if (n < 0) return false;
   *decoded = std::string_view(buffer->data(), static_cast<size_t>(n));
   return true;
+}
+
+long DecodeBase64StrictInto(std::string_view text, char* dst) {
+  return DecodeInto<true>(text, dst);
 }
 
 }  // namespace ctmr::x509

@@ -210,5 +210,59 @@ TEST(Base64Test, RejectsMisplacedPadding) {
   }
 }
 
+// The strict form: decodes whatever the encoder writes, at every length and
+// through both vector paths, into exactly Base64DecodeBound bytes.
+TEST(Base64StrictTest, DecodesCanonicalText) {
+  std::mt19937 rng(11);
+  for (size_t length = 0; length < 300; ++length) {
+    std::string bytes(length, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    const std::string text = Encode(bytes);
+    std::string dst(Base64DecodeBound(text.size()), '\0');
+    const long n = DecodeBase64StrictInto(text, dst.data());
+    ASSERT_EQ(n, static_cast<long>(length)) << length;
+    EXPECT_EQ(dst.substr(0, length), bytes) << length;
+  }
+}
+
+// What the lenient PEM decoder lets through, the strict one refuses: any
+// whitespace, missing padding, and unused bits that are not zero (so that one
+// byte string has one accepted text).
+TEST(Base64StrictTest, RefusesEveryNonCanonicalForm) {
+  for (const char* text :
+       {"Zm9v\nYmFy", " Zm9v", "Zm9v ", "Zm8=\n", "Zg=\n=",   "Zm9vYmF\n", "Zg",
+        "Zm8",        "Zm9vY", "Zh==",  "Zm9=",   "Zg==Zm9v", "Zm8=Zm9v",  "=",
+        "====",       "Z===",  "Zm=9",  "Zg===",  "Zm9v!mFy", "Zm9v-mFy",  "Zm9v_mFy"}) {
+    char dst[64];
+    EXPECT_EQ(DecodeBase64StrictInto(text, dst), -1) << text;
+  }
+  char dst[64];
+  EXPECT_EQ(DecodeBase64StrictInto(std::string_view("Zm9v\0mFy", 8), dst), -1);
+  EXPECT_EQ(DecodeBase64StrictInto("", dst), 0);
+  ASSERT_EQ(DecodeBase64StrictInto("Zm9vYmE=", dst), 5);
+  EXPECT_EQ(std::string_view(dst, 5), "fooba");
+}
+
+// Every byte value at every position of a long run (both vector block sizes
+// and the scalar tail): accepted exactly when it is in the alphabet.
+TEST(Base64StrictTest, EveryByteAtEveryPosition) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::mt19937 rng(4);
+  std::string bytes(75, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  const std::string text = Encode(bytes);
+  std::string dst(Base64DecodeBound(text.size()), '\0');
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    for (int b = 0; b < 256; ++b) {
+      std::string bad = text;
+      bad[pos] = static_cast<char>(b);
+      const bool in_alphabet = kAlphabet.find(static_cast<char>(b)) != std::string_view::npos;
+      EXPECT_EQ(DecodeBase64StrictInto(bad, dst.data()) >= 0, in_alphabet)
+          << "byte " << b << " at " << pos;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ctmr::x509
