@@ -8,106 +8,48 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "fetcher/verify/codec.h"
+#include "fetcher/verify/entry_tls.h"
 #include "nlohmann/json.hpp"
 
 namespace ctmr::verify {
 namespace {
 
-constexpr size_t kMaxCert = (size_t{1} << 24) - 1;
-constexpr size_t kMaxExtensions = (size_t{1} << 16) - 1;
-constexpr size_t kFingerprintSize = 32;
-
-absl::Status Invalid(absl::string_view what, const absl::Status& cause) {
-  return absl::InvalidArgumentError(absl::StrCat(what, ": ", cause.message()));
-}
-
-// ASN.1Cert = opaque<1..2^24-1>.
-absl::Status ReadCert(TlsReader* r, absl::string_view what, absl::string_view* out) {
-  absl::Status s = r->ReadVector(3, kMaxCert, out);
-  if (!s.ok()) return Invalid(what, s);
-  if (out->empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": empty certificate"));
-  return absl::OkStatus();
-}
-
-// ASN.1Cert chain<0..2^24-1>, at most kMaxChainLength certificates.
-absl::Status ReadChain(TlsReader* r, LogEntry* entry) {
-  absl::string_view list;
-  absl::Status s = r->ReadVector(3, kMaxCert, &list);
-  if (!s.ok()) return Invalid("certificate chain", s);
-  TlsReader certs(list);
-  std::vector<std::string> chain;
-  while (!certs.empty()) {
-    if (chain.size() == kMaxChainLength) {
-      return absl::InvalidArgumentError("certificate chain: too many certificates");
-    }
-    absl::string_view cert;
-    RETURN_IF_ERROR(ReadCert(&certs, "chain certificate", &cert));
-    chain.emplace_back(cert);
-  }
-  entry->chain_fingerprints.clear();
-  for (const std::string& c : chain) entry->chain_fingerprints.push_back(Sha256(c));
-  entry->chain = std::move(chain);
-  return absl::OkStatus();
-}
-
-// TimestampedEntry (RFC 6962 §3.4), reading into `entry`.
-absl::Status ReadTimestampedEntry(TlsReader* r, LogEntry* entry) {
-  uint64_t type = 0;
-  absl::Status s = r->ReadUint(8, &entry->timestamp);
-  if (s.ok()) s = r->ReadUint(2, &type);
-  if (!s.ok()) return Invalid("timestamped entry", s);
-  absl::string_view field;
-  if (type == static_cast<uint64_t>(LogEntryType::kX509)) {
-    entry->type = LogEntryType::kX509;
-    RETURN_IF_ERROR(ReadCert(r, "x509 entry", &field));
-    entry->certificate = std::string(field);
-  } else if (type == static_cast<uint64_t>(LogEntryType::kPrecert)) {
-    entry->type = LogEntryType::kPrecert;
-    s = r->ReadFixed(kFingerprintSize, &field);
-    if (!s.ok()) return Invalid("precert entry", s);
-    entry->issuer_key_hash = std::string(field);
-    RETURN_IF_ERROR(ReadCert(r, "precert TBSCertificate", &field));
-    entry->tbs_certificate = std::string(field);
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown entry type ", type));
-  }
-  s = r->ReadVector(2, kMaxExtensions, &field);
-  if (!s.ok()) return Invalid("extensions", s);
-  entry->extensions = std::string(field);
-  return absl::OkStatus();
-}
-
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
 };
 
+// Copies what the shared TLS readers (entry_tls.h) found into a LogEntry.
+void CopyFields(const EntryFields& fields, LogEntry* entry) {
+  entry->type = fields.type;
+  entry->timestamp = fields.timestamp;
+  entry->certificate = std::string(fields.certificate);
+  entry->tbs_certificate = std::string(fields.tbs_certificate);
+  entry->issuer_key_hash = std::string(fields.issuer_key_hash);
+  entry->extensions = std::string(fields.extensions);
+}
+
 }  // namespace
 
 absl::StatusOr<LogEntry> ParseMerkleTreeLeaf(absl::string_view leaf) {
-  TlsReader r(leaf);
-  uint64_t version = 0;
-  uint64_t leaf_type = 0;
-  absl::Status s = r.ReadUint(1, &version);
-  if (s.ok()) s = r.ReadUint(1, &leaf_type);
-  if (!s.ok()) return Invalid("MerkleTreeLeaf", s);
-  if (version != 0) return absl::InvalidArgumentError("MerkleTreeLeaf: unknown version");
-  if (leaf_type != 0) return absl::InvalidArgumentError("MerkleTreeLeaf: unknown leaf type");
+  EntryFields fields;
+  RETURN_IF_ERROR(ReadMerkleTreeLeaf(leaf, &fields));
   LogEntry entry;
-  RETURN_IF_ERROR(ReadTimestampedEntry(&r, &entry));
-  RETURN_IF_ERROR(r.ExpectEnd("MerkleTreeLeaf"));
+  CopyFields(fields, &entry);
   entry.merkle_tree_leaf = std::string(leaf);
   return entry;
 }
 
 absl::Status ParseExtraData(absl::string_view extra_data, LogEntry* entry) {
-  TlsReader r(extra_data);
-  if (entry->type == LogEntryType::kPrecert) {
-    absl::string_view pre;
-    RETURN_IF_ERROR(ReadCert(&r, "pre_certificate", &pre));
-    entry->certificate = std::string(pre);
-  }
-  RETURN_IF_ERROR(ReadChain(&r, entry));
-  return r.ExpectEnd("extra_data");
+  EntryFields fields;
+  fields.type = entry->type;
+  ChainFields chain;
+  RETURN_IF_ERROR(ReadExtraData(extra_data, &fields, &chain));
+  if (entry->type == LogEntryType::kPrecert) entry->certificate = std::string(fields.certificate);
+  entry->chain.clear();
+  for (size_t k = 0; k < chain.size; ++k) entry->chain.emplace_back(chain.certs[k]);
+  entry->chain_fingerprints.clear();
+  for (const std::string& c : entry->chain) entry->chain_fingerprints.push_back(Sha256(c));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<LogEntry>> ParseGetEntriesResponse(absl::string_view json,
@@ -151,29 +93,18 @@ absl::StatusOr<std::vector<LogEntry>> ParseGetEntriesResponse(absl::string_view 
 }
 
 absl::StatusOr<LogEntry> ParseTileLeaf(absl::string_view* data) {
-  const absl::string_view start = *data;
-  TlsReader r(start);
-  LogEntry entry;
-  RETURN_IF_ERROR(ReadTimestampedEntry(&r, &entry));
-  const size_t timestamped_size = start.size() - r.remaining().size();
-  entry.merkle_tree_leaf.reserve(2 + timestamped_size);
-  entry.merkle_tree_leaf.append("\x00\x00", 2);  // version v1, leaf_type timestamped_entry
-  entry.merkle_tree_leaf.append(start.data(), timestamped_size);
-  if (entry.type == LogEntryType::kPrecert) {
-    absl::string_view pre;
-    RETURN_IF_ERROR(ReadCert(&r, "TileLeaf pre_certificate", &pre));
-    entry.certificate = std::string(pre);
-  }
+  EntryFields fields;
+  absl::string_view timestamped_entry;
   absl::string_view fingerprints;
-  absl::Status s = r.ReadVector(2, kMaxChainLength * kFingerprintSize, &fingerprints);
-  if (!s.ok()) return Invalid("TileLeaf chain", s);
-  if (fingerprints.size() % kFingerprintSize != 0) {
-    return absl::InvalidArgumentError("TileLeaf chain: not a list of fingerprints");
-  }
+  RETURN_IF_ERROR(ReadTileLeaf(data, &fields, &timestamped_entry, &fingerprints));
+  LogEntry entry;
+  CopyFields(fields, &entry);
+  entry.merkle_tree_leaf.reserve(2 + timestamped_entry.size());
+  entry.merkle_tree_leaf.append("\x00\x00", 2);  // version v1, leaf_type timestamped_entry
+  entry.merkle_tree_leaf.append(timestamped_entry.data(), timestamped_entry.size());
   for (size_t i = 0; i < fingerprints.size(); i += kFingerprintSize) {
     entry.chain_fingerprints.emplace_back(fingerprints.substr(i, kFingerprintSize));
   }
-  *data = r.remaining();
   return entry;
 }
 
