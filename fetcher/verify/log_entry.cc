@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "fetcher/verify/codec.h"
+#include "fetcher/verify/entry_batch.h"
 #include "fetcher/verify/entry_tls.h"
 #include "nlohmann/json.hpp"
 
@@ -110,26 +111,11 @@ absl::StatusOr<LogEntry> ParseTileLeaf(absl::string_view* data) {
 
 absl::StatusOr<std::vector<LogEntry>> ParseDataTile(absl::string_view tile,
                                                     size_t expected_entries) {
-  if (expected_entries == 0 || expected_entries > kMaxDataTileEntries) {
-    return absl::InvalidArgumentError("data tile: width must be 1..256");
-  }
+  EntryBatch batch;
+  RETURN_IF_ERROR(ParseDataTileInto(tile, expected_entries, &batch));
   std::vector<LogEntry> out;
-  out.reserve(expected_entries);
-  while (!tile.empty()) {
-    if (out.size() == expected_entries) {
-      return absl::InvalidArgumentError("data tile: more entries than its width");
-    }
-    absl::StatusOr<LogEntry> entry = ParseTileLeaf(&tile);
-    if (!entry.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("data tile entry ", out.size(), ": ", entry.status().message()));
-    }
-    out.push_back(*std::move(entry));
-  }
-  if (out.size() != expected_entries) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data tile: ", out.size(), " entries, expected ", expected_entries));
-  }
+  out.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) out.push_back(batch.ToLogEntry(i));
   return out;
 }
 
