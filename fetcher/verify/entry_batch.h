@@ -90,8 +90,9 @@ class EntryBatch {
   void ComputeChainFingerprints();
 
   // Memory held, at capacity: the arena, the indexes and the JSON parser's
-  // buffers (simdjson reserves ~14 bytes per byte of the largest body parsed,
-  // touching mostly what the body's strings need).
+  // buffers. An upper bound: simdjson reserves ~14 bytes per byte of the
+  // largest body parsed; a real get-entries page makes a sixth of the total
+  // resident (bench/entry_batch_bench), a hostile one can touch all of it.
   size_t bytes() const;
 
   // Entry i as a LogEntry, with chain fingerprints (computed if need be), as
