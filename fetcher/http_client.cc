@@ -262,6 +262,8 @@ absl::StatusOr<HttpResponse> HttpClient::GetOnce(const std::string& url) {
   }
   Transfer t;
   t.options = &options_;
+  t.response.body = std::move(spare_body_);
+  t.response.body.clear();
   CURL* c = curl_;
   curl_easy_reset(c);  // keeps live connections, clears the options of the last request
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -319,7 +321,17 @@ absl::StatusOr<HttpResponse> HttpClient::GetOnce(const std::string& url) {
   }
   absl::Status finished = t.Finish(url);
   if (!finished.ok()) return finished;
+  if (t.response.body.capacity() - t.response.body.size() < kBodyPadding) {
+    t.response.body.reserve(t.response.body.size() + kBodyPadding);
+  }
   return std::move(t.response);
+}
+
+void HttpClient::Recycle(std::string body) {
+  // A body of a hostile size is not kept: that memory goes back at once.
+  if (body.capacity() <= static_cast<size_t>(options_.max_body_bytes) + kBodyPadding) {
+    spare_body_ = std::move(body);
+  }
 }
 
 absl::StatusOr<HttpResponse> HttpClient::GetWithRetry(const std::string& url,

@@ -114,6 +114,13 @@ class HttpClient {
   // time run out, returns kUnavailable naming the URL, the attempts and the last error.
   absl::StatusOr<HttpResponse> GetWithRetry(const std::string& url, const RetryPolicy& policy = {});
 
+  // Gives a body back once read: the next response is received into its
+  // buffer, so a client fetching page after page of one size allocates (and
+  // page-faults) no new memory. Bodies always leave with at least
+  // kBodyPadding bytes of spare capacity (simdjson parses them in place).
+  void Recycle(std::string body);
+  static constexpr size_t kBodyPadding = 64;
+
  private:
   // One request, no redirect followed (a 3xx comes back with redirect_url).
   absl::StatusOr<HttpResponse> GetOnce(const std::string& url);
@@ -123,6 +130,7 @@ class HttpClient {
   CURL* curl_ = nullptr;
   curl_slist* request_headers_ = nullptr;
   std::mt19937_64 rng_;
+  std::string spare_body_;  // Recycle()'d
 };
 
 }  // namespace ctmr::fetch

@@ -28,6 +28,8 @@ constexpr uint64_t kTileWidth = 256;
 // with its chain is ~2 KB of DER, ~3 KB as base64 JSON): sizes the lookahead
 // under FollowerOptions::max_buffered_bytes.
 constexpr uint64_t kBytesPerEntryEstimate = 8 << 10;
+// Issuer caches: a log has a few dozen issuers; a hostile one must not grow them.
+constexpr size_t kMaxCachedIssuers = 4096;
 // Fetches of a body that does not parse, before giving up (GetParsed()).
 constexpr int kParseAttempts = 4;
 
@@ -60,11 +62,13 @@ absl::StatusOr<std::vector<std::string>> ParseConsistencyProof(const std::string
 // its poison extension, has that TBSCertificate (or, issued by a
 // precertificate signing certificate, its rewrite: x509/precert_tbs.h).
 // Our own DER walk: OpenSSL's decoder cost ~140 µs an entry.
-absl::Status CheckPrecertificate(const verify::LogEntry& e, std::string* scratch) {
+absl::Status CheckPrecertificate(const verify::EntryView& e, absl::string_view issuer_der,
+                                 std::string* scratch) {
   if (e.type != verify::LogEntryType::kPrecert) return absl::OkStatus();
-  const std::string_view issuer =
-      e.chain.empty() ? std::string_view() : std::string_view(e.chain[0]);
-  absl::Status s = x509::CheckPrecertificateTbs(e.certificate, e.tbs_certificate, issuer, scratch);
+  absl::Status s = x509::CheckPrecertificateTbs(
+      std::string_view(e.certificate.data(), e.certificate.size()),
+      std::string_view(e.tbs_certificate.data(), e.tbs_certificate.size()),
+      std::string_view(issuer_der.data(), issuer_der.size()), scratch);
   if (s.ok()) return s;
   if (absl::IsNotFound(s)) return absl::DataLossError("pre_certificate has no CT poison extension");
   if (absl::IsInvalidArgument(s)) {
@@ -133,6 +137,7 @@ absl::Status LogFollower::GetParsed(const std::string& path,
     // Transport errors and HTTP statuses were retried by the client already.
     if (!body.ok()) return body.status();
     last = parse(*body);
+    (client == nullptr ? http_ : client)->Recycle(*std::move(body));
     if (last.ok()) return last;
     if (attempt + 1 == kParseAttempts) break;
     if (options_.retry.sleep) {
@@ -291,26 +296,31 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const verify::Signed
   }
   // Lanes fetch and parse pages ahead (PagePipeline); this thread hashes,
   // proves and writes them in order.
-  using Page = absl::StatusOr<std::vector<verify::LogEntry>>;
-  PagePipeline<Page> pipeline(Lanes(), AheadPages(), [this](const PageJob& job, int lane) -> Page {
-    const std::string path =
-        absl::StrCat("ct/v1/get-entries?start=", job.start, "&end=", job.end - 1);
-    HttpClient* client = lane_clients_[lane].get();
-    Page entries = absl::UnknownError("not fetched");
-    absl::Status got = GetParsed(
-        path,
-        [&](const std::string& body) {
-          entries = verify::ParseGetEntriesResponse(body, job.end - job.start);
-          return entries.status();
-        },
-        std::nullopt, client);
-    if (!got.ok()) return got;
-    return entries;
-  });
+  PagePipeline<PageResult> pipeline(
+      Lanes(), AheadPages(), [this](const PageJob& job, int lane) -> PageResult {
+        const std::string path =
+            absl::StrCat("ct/v1/get-entries?start=", job.start, "&end=", job.end - 1);
+        HttpClient* client = lane_clients_[lane].get();
+        FetchedPage page;
+        page.batch = batches_.Take();
+        absl::Status got = GetParsed(
+            path,
+            [&](const std::string& body) {
+              return verify::ParseGetEntriesInto(body, job.end - job.start, &page.batch);
+            },
+            std::nullopt, client);
+        if (!got.ok()) {
+          batches_.Give(std::move(page.batch));
+          return got;
+        }
+        page.last = page.batch.size();
+        return page;
+      });
   uint64_t cursor = state->next_index;  // where the next pushed window starts
   verify::CompactRange range = state->range;
-  std::vector<verify::LogEntry> batch;
-  const uint64_t round = RoundEntries();
+  std::vector<FetchedPage> round;
+  uint64_t round_entries = 0;
+  const uint64_t round_target = RoundEntries();
   while (range.size() < head.tree_size) {
     const bool stopping = options_.should_stop && options_.should_stop();
     if (!stopping) {
@@ -323,50 +333,47 @@ absl::Status LogFollower::CatchUpRfc6962(FetchState* state, const verify::Signed
       }
     }
     if (stopping || pipeline.size() == 0) break;
-    auto [job, entries] = pipeline.Pop();
+    auto [job, page] = pipeline.Pop();
     const std::string what = absl::StrCat("get-entries [", job.start, ", ", job.end, ")");
-    if (!entries.ok()) {
+    if (!page.ok()) {
       // A lane's request cut short by SIGTERM: stop here, keeping what is in order.
       if (options_.should_stop && options_.should_stop()) break;
-      return Annotate(entries.status(), what);
+      return Annotate(page.status(), what);
     }
-    if (entries->empty()) return absl::UnavailableError(absl::StrCat(what, " returned none"));
-    if (entries->size() < job.end - job.start) {
+    const size_t got = page->batch.size();
+    if (got == 0) return absl::UnavailableError(absl::StrCat(what, " returned none"));
+    if (got < job.end - job.start) {
       // Logs cap pages (and some cut them at shard boundaries): ask for no
       // more than the largest short page from now on, and the rest now.
-      page_cap_ = std::max<uint64_t>(page_cap_, entries->size());
-      pipeline.PushFront({job.start + entries->size(), job.end});
+      page_cap_ = std::max<uint64_t>(page_cap_, got);
+      pipeline.PushFront({job.start + got, job.end});
     }
-    for (verify::LogEntry& e : *entries) {
-      RETURN_IF_ERROR(range.AppendLeaf(e.merkle_tree_leaf));
-      batch.push_back(std::move(e));
+    for (size_t i = 0; i < got; ++i) {
+      RETURN_IF_ERROR(range.AppendLeaf(page->batch[i].merkle_tree_leaf));
     }
-    if (batch.size() >= round || range.size() == head.tree_size) {
-      RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
+    round_entries += got;
+    round.push_back(*std::move(page));
+    if (round_entries >= round_target || range.size() == head.tree_size) {
+      RETURN_IF_ERROR(ProveAndCommit(&round, &range, head, state));
+      round_entries = 0;
     }
   }
   // Stopping (SIGTERM): what was fetched and checked in order is still proven
   // and written; the pages in flight are dropped.
-  if (!batch.empty()) RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
+  if (!round.empty()) RETURN_IF_ERROR(ProveAndCommit(&round, &range, head, state));
   return absl::OkStatus();
 }
 
-absl::Status LogFollower::ProveAndCommit(std::vector<verify::LogEntry>* batch,
+absl::Status LogFollower::ProveAndCommit(std::vector<FetchedPage>* round,
                                          verify::CompactRange* range,
                                          const verify::SignedTreeHead& head, FetchState* state) {
   RETURN_IF_ERROR(ProveRange(
       *range, head,
       absl::StrCat("entries [", state->next_index, ", ", range->size(), ") of ", target_.name)));
-  if (target_.api == LogApi::kTiled) {
-    for (verify::LogEntry& e : *batch) {
-      if (e.chain_fingerprints.empty()) continue;
-      ASSIGN_OR_RETURN(std::string issuer, FetchIssuer(e.chain_fingerprints[0]));
-      e.chain = {std::move(issuer)};
-    }
-  }
-  RETURN_IF_ERROR(Commit(*batch, *range, head, state));
-  batch->clear();
-  return absl::OkStatus();
+  absl::Status s = Commit(*round, *range, head, state);
+  for (FetchedPage& page : *round) batches_.Give(std::move(page.batch));
+  round->clear();
+  return s;
 }
 
 int LogFollower::Lanes() const { return std::max(1, options_.parallel); }
@@ -387,8 +394,9 @@ uint64_t LogFollower::RoundEntries() const {
   return page * std::min<uint64_t>(static_cast<uint64_t>(Lanes()), AheadPages());
 }
 
-absl::StatusOr<std::vector<verify::LogEntry>> LogFollower::ParseDataTileBody(
-    absl::StatusOr<std::string> body, uint64_t tile, uint64_t width, HttpClient* client) {
+absl::Status LogFollower::ParseDataTileBody(absl::StatusOr<std::string> body, uint64_t tile,
+                                            uint64_t width, HttpClient* client,
+                                            verify::EntryBatch* out) {
   bool full = width == kTileWidth;
   std::string path = absl::StrCat("tile/data/", TileIndexPath(tile));
   if (!full) {
@@ -400,28 +408,24 @@ absl::StatusOr<std::vector<verify::LogEntry>> LogFollower::ParseDataTileBody(
       absl::StrAppend(&path, ".p/", width);
     }
   }
-  std::vector<verify::LogEntry> entries;
-  RETURN_IF_ERROR(GetParsed(
+  return GetParsed(
       path,
-      [&](const std::string& text) -> absl::Status {
-        ASSIGN_OR_RETURN(entries, verify::ParseDataTile(text, full ? kTileWidth : width));
-        return absl::OkStatus();
+      [&](const std::string& text) {
+        return verify::ParseDataTileInto(text, full ? kTileWidth : width, out);
       },
-      std::move(body), client));
-  entries.resize(width);
-  return entries;
+      std::move(body), client);
 }
 
-absl::StatusOr<std::string> LogFollower::FetchIssuer(const std::string& fingerprint) {
+absl::StatusOr<const std::string*> LogFollower::FetchIssuer(absl::string_view fingerprint) {
   auto it = issuers_.find(fingerprint);
-  if (it != issuers_.end()) return it->second;
+  if (it != issuers_.end()) return &it->second;
   ASSIGN_OR_RETURN(std::string der, Get(absl::StrCat("issuer/", verify::HexEncode(fingerprint))));
   if (verify::Sha256(der) != fingerprint) {
     return absl::DataLossError(absl::StrCat("issuer ", verify::HexEncode(fingerprint), " of ",
                                             target_.name, " does not have that SHA-256"));
   }
-  issuers_[fingerprint] = der;
-  return der;
+  if (issuers_.size() >= kMaxCachedIssuers) issuers_.clear();
+  return &issuers_.emplace(std::string(fingerprint), std::move(der)).first->second;
 }
 
 absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTreeHead& head) {
@@ -442,18 +446,28 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTr
                           old_head.tree_size));
     }
   }
-  using Page = absl::StatusOr<std::vector<verify::LogEntry>>;
-  PagePipeline<Page> pipeline(Lanes(), AheadPages(), [this](const PageJob& job, int lane) -> Page {
-    const uint64_t width = job.end;
-    const std::string path = absl::StrCat("tile/data/", TileIndexPath(job.start),
-                                          width < kTileWidth ? absl::StrCat(".p/", width) : "");
-    HttpClient* client = lane_clients_[lane].get();
-    return ParseDataTileBody(Get(path, client), job.start, width, client);
-  });
+  PagePipeline<PageResult> pipeline(
+      Lanes(), AheadPages(), [this](const PageJob& job, int lane) -> PageResult {
+        const uint64_t width = job.end;
+        const std::string path = absl::StrCat("tile/data/", TileIndexPath(job.start),
+                                              width < kTileWidth ? absl::StrCat(".p/", width) : "");
+        HttpClient* client = lane_clients_[lane].get();
+        FetchedPage page;
+        page.batch = batches_.Take();
+        absl::Status got =
+            ParseDataTileBody(Get(path, client), job.start, width, client, &page.batch);
+        if (!got.ok()) {
+          batches_.Give(std::move(page.batch));
+          return got;
+        }
+        page.last = width;  // a full tile fetched for a partial one: its prefix
+        return page;
+      });
   verify::CompactRange range = state->range;
-  std::vector<verify::LogEntry> batch;
+  std::vector<FetchedPage> round;
+  uint64_t round_entries = 0;
   uint64_t tile = range.size() / kTileWidth;
-  const uint64_t round = RoundEntries();
+  const uint64_t round_target = RoundEntries();
   while (range.size() < n) {
     const bool stopping = options_.should_stop && options_.should_stop();
     if (!stopping) {
@@ -462,47 +476,59 @@ absl::Status LogFollower::CatchUpTiled(FetchState* state, const verify::SignedTr
       }
     }
     if (stopping || pipeline.size() == 0) break;
-    auto [job, entries] = pipeline.Pop();
-    if (!entries.ok()) {
+    auto [job, page] = pipeline.Pop();
+    if (!page.ok()) {
       if (options_.should_stop && options_.should_stop()) break;
-      return Annotate(entries.status(),
-                      absl::StrCat("data tile ", job.start, " of ", target_.name));
+      return Annotate(page.status(), absl::StrCat("data tile ", job.start, " of ", target_.name));
     }
-    for (uint64_t j = range.size() - job.start * kTileWidth; j < job.end; ++j) {
-      verify::LogEntry& e = (*entries)[j];
-      RETURN_IF_ERROR(range.AppendLeaf(e.merkle_tree_leaf));
-      batch.push_back(std::move(e));
+    // The first tile may be partly verified already (a partial tile before).
+    page->first = range.size() - job.start * kTileWidth;
+    for (size_t i = page->first; i < page->last; ++i) {
+      RETURN_IF_ERROR(range.AppendLeaf(page->batch[i].merkle_tree_leaf));
     }
-    if (batch.size() >= round || range.size() == n) {
-      RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
+    round_entries += page->last - page->first;
+    round.push_back(*std::move(page));
+    if (round_entries >= round_target || range.size() == n) {
+      RETURN_IF_ERROR(ProveAndCommit(&round, &range, head, state));
+      round_entries = 0;
     }
   }
-  if (!batch.empty()) RETURN_IF_ERROR(ProveAndCommit(&batch, &range, head, state));
+  if (!round.empty()) RETURN_IF_ERROR(ProveAndCommit(&round, &range, head, state));
   return absl::OkStatus();
 }
 
-absl::Status LogFollower::Commit(const std::vector<verify::LogEntry>& entries,
-                                 verify::CompactRange range, const verify::SignedTreeHead& head,
-                                 FetchState* state) {
-  for (size_t i = 0; i < entries.size(); ++i) {
-    absl::Status s = CheckPrecertificate(entries[i], &tbs_scratch_);
-    if (!s.ok()) {
-      return Annotate(s, absl::StrCat("entry ", state->next_index + i, " of ", target_.name));
+absl::Status LogFollower::Commit(const std::vector<FetchedPage>& round, verify::CompactRange range,
+                                 const verify::SignedTreeHead& head, FetchState* state) {
+  // Every entry of the round is checked before any is written: a round that
+  // fails leaves nothing behind.
+  uint64_t index = state->next_index;
+  for (const FetchedPage& page : round) {
+    for (size_t i = page.first; i < page.last; ++i, ++index) {
+      const verify::EntryView& e = page.batch[i];
+      absl::StatusOr<absl::string_view> issuer = IssuerOf(page.batch, i);
+      absl::Status s = issuer.status();
+      if (s.ok()) s = CheckPrecertificate(e, *issuer, &tbs_scratch_);
+      if (s.ok() && e.certificate.empty()) s = absl::DataLossError("no certificate");
+      if (!s.ok()) return Annotate(s, absl::StrCat("entry ", index, " of ", target_.name));
     }
   }
-  for (const verify::LogEntry& e : entries) {
-    absl::StatusOr<std::string> issuer_id = CachedIssuerId(e);
-    if (!issuer_id.ok() || e.certificate.empty()) {
-      return absl::DataLossError(absl::StrCat(
-          "entry ", state->next_index, " of ", target_.name, ": no certificate or issuer: ",
-          issuer_id.ok() ? "empty certificate" : std::string(issuer_id.status().message())));
-    }
-    ASSIGN_OR_RETURN(bool written,
-                     writer_->Append(target_.url, e.timestamp, e.certificate, *issuer_id));
-    if (written && !e.chain.empty()) {
-      absl::StatusOr<std::string> chain_id = CachedIssuerIdOf(e.chain[0]);
-      if (chain_id.ok() && *chain_id == *issuer_id) {
-        RETURN_IF_ERROR(writer_->SaveIssuer(*issuer_id, e.chain[0]));
+  index = state->next_index;
+  for (const FetchedPage& page : round) {
+    for (size_t i = page.first; i < page.last; ++i, ++index) {
+      const verify::EntryView& e = page.batch[i];
+      const absl::string_view issuer_der = *IssuerOf(page.batch, i);
+      absl::StatusOr<const std::string*> issuer_id = CachedIssuerId(e, issuer_der);
+      if (!issuer_id.ok()) {
+        return absl::DataLossError(absl::StrCat("entry ", index, " of ", target_.name,
+                                                ": no issuer: ", issuer_id.status().message()));
+      }
+      ASSIGN_OR_RETURN(bool written,
+                       writer_->Append(target_.url, e.timestamp, e.certificate, **issuer_id));
+      if (written && !issuer_der.empty()) {
+        absl::StatusOr<const std::string*> chain_id = CachedIssuerIdOf(issuer_der);
+        if (chain_id.ok() && **chain_id == **issuer_id) {
+          RETURN_IF_ERROR(writer_->SaveIssuer(**issuer_id, issuer_der));
+        }
       }
     }
   }
@@ -520,19 +546,38 @@ absl::Status LogFollower::Commit(const std::vector<verify::LogEntry>& entries,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> LogFollower::CachedIssuerIdOf(const std::string& issuer_der) {
-  auto it = issuer_ids_.find(issuer_der);
-  if (it != issuer_ids_.end()) return it->second;
-  ASSIGN_OR_RETURN(std::string id, verify::IssuerIdFromCertificate(issuer_der));
-  // A log has a few dozen issuers; a hostile one must not grow this.
-  if (issuer_ids_.size() >= 4096) issuer_ids_.clear();
-  issuer_ids_.emplace(issuer_der, id);
-  return id;
+absl::StatusOr<absl::string_view> LogFollower::IssuerOf(const verify::EntryBatch& batch, size_t i) {
+  if (batch[i].chain_size == 0) return absl::string_view();
+  if (target_.api == LogApi::kRfc6962) return batch.chain_certificate(i, 0);
+  // Tiles name the issuer by fingerprint.
+  ASSIGN_OR_RETURN(const std::string* der, FetchIssuer(batch.chain_fingerprint(i, 0)));
+  return absl::string_view(*der);
 }
 
-absl::StatusOr<std::string> LogFollower::CachedIssuerId(const verify::LogEntry& e) {
-  if (e.type == verify::LogEntryType::kPrecert || e.chain.empty()) return verify::IssuerId(e);
-  return CachedIssuerIdOf(e.chain.front());
+absl::StatusOr<const std::string*> LogFollower::CachedIssuerIdOf(absl::string_view issuer_der) {
+  auto it = issuer_ids_.find(issuer_der);
+  if (it != issuer_ids_.end()) return &it->second;
+  ASSIGN_OR_RETURN(std::string id, verify::IssuerIdFromCertificate(issuer_der));
+  // A log has a few dozen issuers; a hostile one must not grow this.
+  if (issuer_ids_.size() >= kMaxCachedIssuers) issuer_ids_.clear();
+  return &issuer_ids_.emplace(std::string(issuer_der), std::move(id)).first->second;
+}
+
+absl::StatusOr<const std::string*> LogFollower::CachedIssuerId(const verify::EntryView& e,
+                                                               absl::string_view issuer_der) {
+  if (e.type == verify::LogEntryType::kPrecert) {
+    auto it = key_hash_ids_.find(e.issuer_key_hash);
+    if (it != key_hash_ids_.end()) return &it->second;
+    if (key_hash_ids_.size() >= kMaxCachedIssuers) key_hash_ids_.clear();
+    return &key_hash_ids_
+                .emplace(std::string(e.issuer_key_hash),
+                         verify::IssuerIdFromKeyHash(e.issuer_key_hash))
+                .first->second;
+  }
+  if (issuer_der.empty()) {
+    return absl::FailedPreconditionError("x509 entry without its issuer certificate");
+  }
+  return CachedIssuerIdOf(issuer_der);
 }
 
 absl::Status LogFollower::Sync(const FetchState& state) {

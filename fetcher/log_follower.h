@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,7 @@
 #include "fetcher/fetch_state.h"
 #include "fetcher/http_client.h"
 #include "fetcher/log_list.h"
+#include "fetcher/verify/entry_batch.h"
 #include "fetcher/verify/log_entry.h"
 #include "fetcher/verify/merkle.h"
 #include "fetcher/verify/tile_proof.h"
@@ -93,6 +95,37 @@ struct FollowerOptions {
   std::function<void(const FetchProgress&)> progress;
 };
 
+// A page the lanes fetched and parsed: entries [first, last) of `batch` are
+// the log's next ones.
+struct FetchedPage {
+  verify::EntryBatch batch;
+  size_t first = 0;
+  size_t last = 0;
+};
+using PageResult = absl::StatusOr<FetchedPage>;
+
+// Parsed pages' storage, handed back after each commit and reused, so that
+// a follower in steady state allocates nothing per entry. Thread-safe.
+class BatchPool {
+ public:
+  verify::EntryBatch Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return verify::EntryBatch();
+    verify::EntryBatch b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void Give(verify::EntryBatch b) {
+    b.Clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<verify::EntryBatch> free_;
+};
+
 class LogFollower {
  public:
   // `http` must outlive the follower.
@@ -130,25 +163,31 @@ class LogFollower {
   absl::StatusOr<verify::SignedTreeHead> FetchHead();
   absl::Status CatchUpRfc6962(FetchState* state, const verify::SignedTreeHead& head);
   absl::Status CatchUpTiled(FetchState* state, const verify::SignedTreeHead& head);
-  absl::StatusOr<std::vector<verify::LogEntry>> ParseDataTileBody(absl::StatusOr<std::string> body,
-                                                                  uint64_t tile, uint64_t width,
-                                                                  HttpClient* client);
-  // Proves `range` (which `batch` extended) against `head`, fills tiled
-  // entries' issuers, and commits; empties `batch`.
-  absl::Status ProveAndCommit(std::vector<verify::LogEntry>* batch, verify::CompactRange* range,
+  // Parses a data tile of `width` entries into *out (the full tile when the
+  // partial one is gone).
+  absl::Status ParseDataTileBody(absl::StatusOr<std::string> body, uint64_t tile, uint64_t width,
+                                 HttpClient* client, verify::EntryBatch* out);
+  // Proves `range` (which `round` extended) against `head` and commits;
+  // gives the round's batches back to the pool and empties it.
+  absl::Status ProveAndCommit(std::vector<FetchedPage>* round, verify::CompactRange* range,
                               const verify::SignedTreeHead& head, FetchState* state);
   int Lanes() const;
   size_t AheadPages() const;      // pipeline depth
   uint64_t RoundEntries() const;  // entries per proof and commit
-  absl::StatusOr<std::string> FetchIssuer(const std::string& fingerprint);
-  // Writes `entries` (verified) and advances `state` to `range` under `head`;
+  // The issuer certificate with that SHA-256 (tiled logs), cached.
+  absl::StatusOr<const std::string*> FetchIssuer(absl::string_view fingerprint);
+  // Entry i's issuer certificate (DER), empty when the entry names none.
+  absl::StatusOr<absl::string_view> IssuerOf(const verify::EntryBatch& batch, size_t i);
+  // Checks every entry of the round (precertificates against their logged
+  // TBS), then writes them and advances `state` to `range` under `head`;
   // syncs when due (see FollowerOptions::sync_entries).
-  absl::Status Commit(const std::vector<verify::LogEntry>& entries, verify::CompactRange range,
+  absl::Status Commit(const std::vector<FetchedPage>& round, verify::CompactRange range,
                       const verify::SignedTreeHead& head, FetchState* state);
   // IssuerId() and IssuerIdFromCertificate() (log_entry.h), remembered per
-  // issuer certificate: parsing it with OpenSSL for every entry dominated.
-  absl::StatusOr<std::string> CachedIssuerId(const verify::LogEntry& e);
-  absl::StatusOr<std::string> CachedIssuerIdOf(const std::string& issuer_der);
+  // issuer key hash and per issuer certificate: no allocation per entry.
+  absl::StatusOr<const std::string*> CachedIssuerId(const verify::EntryView& e,
+                                                    absl::string_view issuer_der);
+  absl::StatusOr<const std::string*> CachedIssuerIdOf(absl::string_view issuer_der);
   // fsyncs what was written and saves `state`, if anything is unsynced.
   absl::Status Sync(const FetchState& state);
   void Report(const FetchState& state, bool done = false);
@@ -158,10 +197,12 @@ class LogFollower {
   HttpClient* http_;
   std::vector<std::unique_ptr<HttpClient>> lane_clients_;  // one per pipeline lane
   uint64_t page_cap_ = 0;  // the largest page of a short get-entries read; 0: none seen
-  std::map<std::string, std::string> issuers_;                // fingerprint → DER
-  absl::flat_hash_map<std::string, std::string> issuer_ids_;  // issuer DER → issuer id
-  std::unique_ptr<EntryWriter> writer_;                       // during CatchUp()
-  std::string tbs_scratch_;                                   // CheckPrecertificate's, reused
+  absl::flat_hash_map<std::string, std::string> issuers_;       // fingerprint → DER
+  absl::flat_hash_map<std::string, std::string> issuer_ids_;    // issuer DER → issuer id
+  absl::flat_hash_map<std::string, std::string> key_hash_ids_;  // issuer_key_hash → issuer id
+  BatchPool batches_;
+  std::unique_ptr<EntryWriter> writer_;  // during CatchUp()
+  std::string tbs_scratch_;              // CheckPrecertificate's, reused
   EntryWriterStats stats_;
   uint64_t fetched_ = 0;
   uint64_t unsynced_entries_ = 0;  // committed in memory, not yet synced

@@ -141,7 +141,7 @@ void EntryBatch::ComputeChainFingerprints() {
 size_t EntryBatch::bytes() const {
   return sizeof(*this) + arena_.capacity() + records_.capacity() * sizeof(Record) +
          views_.capacity() * sizeof(EntryView) + chain_certs_.capacity() * sizeof(Span) +
-         fingerprints_.capacity() + (json_ ? sizeof(JsonParser) + json_->bytes() : 0);
+         fingerprints_.capacity();
 }
 
 LogEntry EntryBatch::ToLogEntry(size_t i) const {
@@ -245,9 +245,11 @@ absl::Status EntryBatch::ParseJson(const char* data, size_t size, bool padded, s
     data += kUtf8Bom.size();
     size -= kUtf8Bom.size();
   }
-  if (!json_) json_ = std::make_unique<JsonParser>();
+  // The thread's parser: the views below copy out of it, so the next parse
+  // on this thread may reuse it.
+  thread_local JsonParser parser;
   simdjson::dom::element root;
-  const simdjson::error_code error = json_->Parse(data, size, padded, &root);
+  const simdjson::error_code error = parser.Parse(data, size, padded, &root);
   if (error == simdjson::MEMALLOC) {
     return absl::ResourceExhaustedError("get-entries: no memory for the JSON parser");
   }

@@ -10,13 +10,16 @@
 // until the batch is cleared, parsed into again, moved from or destroyed.
 //
 // Reuse: Clear() and every Parse*Into keep each buffer's capacity (the byte
-// arena, the entry and chain indexes, the JSON parser's), so once a batch has
-// held a response as large as the next one, parsing it allocates nothing.
+// arena, the entry and chain indexes), so once a batch has held a response as
+// large as the next one, parsing it allocates nothing. The simdjson parser is
+// the calling thread's (one per thread, sized for the largest body it has
+// parsed), not the batch's: ct-fetch keeps many batches queued ahead, and the
+// parser is ~14 bytes per byte of body, needed only during a parse.
 // bytes() is what the batch holds, for a memory budget; destroying the batch
 // gives it back.
 //
-// Threads: a batch, with the simdjson parser it owns, is used by one thread at
-// a time; each follower thread keeps its own.
+// Threads: a batch is used by one thread at a time (it may be handed from a
+// fetching thread to a verifying one).
 //
 // Errors: the checks and kInvalidArgument messages of ParseGetEntriesResponse
 // and ParseDataTile (kResourceExhausted if the JSON parser cannot allocate its
@@ -89,10 +92,8 @@ class EntryBatch {
   // or when done already).
   void ComputeChainFingerprints();
 
-  // Memory held, at capacity: the arena, the indexes and the JSON parser's
-  // buffers. An upper bound: simdjson reserves ~14 bytes per byte of the
-  // largest body parsed; a real get-entries page makes a sixth of the total
-  // resident (bench/entry_batch_bench), a hostile one can touch all of it.
+  // Memory held, at capacity: the arena and the indexes (the thread's
+  // simdjson parser is not the batch's).
   size_t bytes() const;
 
   // Entry i as a LogEntry, with chain fingerprints (computed if need be), as
@@ -139,7 +140,6 @@ class EntryBatch {
   std::vector<Span> chain_certs_;  // empty spans for tile entries
   std::string fingerprints_;       // kFingerprintSize bytes per chain_certs_ element
   bool fingerprints_ready_ = false;
-  std::unique_ptr<JsonParser> json_;  // made by the first ParseGetEntriesInto
 };
 
 // Parses a get-entries response (RFC 6962 §4.6) of at most `max_entries`
