@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A big generated log for the scale tests and bench/fetch_throughput.sh:
+# A big generated log for the scale tests and bench/fetch_throughput.sh (LOG=generated):
 #   make_big_log.sh CT_GEN OUT_DIR [CERTS]
 # writes OUT_DIR/corpus (a ct-gen --clean root, as-of 2026-11-26, 30 date folders,
 # with known-answers.json) and OUT_DIR/log (make_corpus_log.py: a --log-dir for
