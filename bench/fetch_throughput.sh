@@ -90,6 +90,12 @@ cleanup() {
 trap cleanup EXIT
 die() { echo "fetch_throughput.sh: $*" >&2; exit 1; }
 
+# A copy, so that a rebuild during the run does not mix two binaries in one table.
+[[ -x $build/bin/ct-fetch ]] || die "no $build/bin/ct-fetch"
+cp "$build/bin/ct-fetch" "$work/ct-fetch"
+ct_fetch=$work/ct-fetch
+ct_fetch_built=$(date -u -r "$build/bin/ct-fetch" '+%F %T UTC')
+
 if [[ $certspotter != none ]] && ! command -v "$certspotter" >/dev/null; then
   echo "installing certspotter ..." >&2
   apt-get install -y certspotter >/dev/null || true
@@ -220,7 +226,7 @@ run_ct_fetch() {  # API
   else
     args=(--tiled-log "$url" --origin "$origin")
   fi
-  if ! timed "$build/bin/ct-fetch" --data-dir "$work/root" "${args[@]}" --log-key "${key_b64[main]}" \
+  if ! timed "$ct_fetch" --data-dir "$work/root" "${args[@]}" --log-key "${key_b64[main]}" \
     --batch "$batch" --parallel "$parallel" --once --include-expired 2>"$work/fetch.err"; then
     cat "$work/fetch.err" >&2
     die "ct-fetch failed"
@@ -293,6 +299,7 @@ wall_of() { median <<<"${walls[$1]:-}"; }
 cpu_of() { median <<<"${cpus[$1]:-}"; }
 
 echo
+echo "ct-fetch: $build/bin/ct-fetch, built $ct_fetch_built"
 echo "$entries entries ($log_kind), batch $batch, parallel $parallel; medians of $runs runs;" \
   "clients on CPU $fetch_cpu, server on CPU $server_cpu"
 printf '%-8s %10s %14s %15s %10s %20s %16s %9s\n' api "entries/s" "entries/cpu-s" \
@@ -352,7 +359,7 @@ for ((r = 0; r < runs; r++)); do
   rm -rf "$work/root"
   for name in "${names[@]}"; do cpu0[$name]=$(server_cpu_seconds "$name"); done
   t0=$EPOCHREALTIME
-  if ! timed "$build/bin/ct-fetch" --data-dir "$work/root" --log-list "$work/multi-logs.json" \
+  if ! timed "$ct_fetch" --data-dir "$work/root" --log-list "$work/multi-logs.json" \
     --batch "$batch" --parallel "$parallel" --once --include-expired 2>&1 >/dev/null |
     stamp >"$work/multi.err"; then
     cat "$work/multi.err" >&2
