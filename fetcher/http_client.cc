@@ -1,5 +1,6 @@
 #include "fetcher/http_client.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -102,6 +103,14 @@ struct HttpClient::Transfer {
     return true;
   }
 
+  // gzip bodies are kept compressed as they arrive and decoded at the end by
+  // libdeflate, several times faster than zlib's streaming inflate (gzip was
+  // a third of ct-fetch's CPU). The output is bounded by max_body_bytes all
+  // the same: a gzip bomb stops there. zlib still decodes the rare body that
+  // libdeflate refuses, to tell a truncated body (retried) from a corrupt one.
+  std::string* compressed = nullptr;  // the client's reused buffer
+  libdeflate_decompressor* deflate = nullptr;
+
   bool Write(const char* data, size_t n) {
     wire_bytes += static_cast<int64_t>(n);
     if (wire_bytes > options->max_body_bytes) {
@@ -117,18 +126,73 @@ struct HttpClient::Transfer {
                    static_cast<unsigned char>(sniff[1]) == 0x8b;
       if (header_gzip || magic) {
         coding = Coding::kGzip;
-        if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-          decode_error = "inflateInit2 failed";
-          return false;
-        }
-        zs_live = true;
         response.was_gzipped = true;
-        return Inflate(sniff.data(), sniff.size());
+        compressed->clear();
+        compressed->append(sniff);
+        return true;
       }
       coding = Coding::kIdentity;
       return Append(sniff.data(), sniff.size());
     }
-    return coding == Coding::kGzip ? Inflate(data, n) : Append(data, n);
+    if (coding == Coding::kGzip) {
+      compressed->append(data, n);  // wire_bytes bounds it
+      return true;
+    }
+    return Append(data, n);
+  }
+
+  // Decodes `compressed` (one or more gzip members) into the body.
+  bool DecodeGzip() {
+    const size_t limit = static_cast<size_t>(options->max_body_bytes);
+    const char* in = compressed->data();
+    size_t in_left = compressed->size();
+    while (in_left > 0) {
+      // The member's ISIZE (its size mod 2^32, from its trailer) is a hint
+      // for the last member only; grow the room until the limit.
+      size_t room = response.body.capacity() - response.body.size();
+      room = std::max<size_t>(room, 64 << 10);
+      while (true) {
+        const size_t at = response.body.size();
+        const size_t avail = std::min(room, limit - std::min(limit, at) + 1);
+        response.body.resize(at + avail);
+        size_t in_used = 0;
+        size_t out_used = 0;
+        const libdeflate_result r = libdeflate_gzip_decompress_ex(
+            deflate, in, in_left, response.body.data() + at, avail, &in_used, &out_used);
+        if (r == LIBDEFLATE_SUCCESS) {
+          response.body.resize(at + out_used);
+          if (response.body.size() > limit) {
+            over_limit = true;
+            return false;
+          }
+          in += in_used;
+          in_left -= in_used;
+          break;
+        }
+        response.body.resize(at);
+        if (r != LIBDEFLATE_INSUFFICIENT_SPACE) return ExplainWithZlib();
+        if (avail > limit - std::min(limit, at)) {
+          over_limit = true;  // does not fit under the limit
+          return false;
+        }
+        room = avail * 2;
+      }
+    }
+    gzip_ended = true;
+    return true;
+  }
+
+  // libdeflate refused the body: zlib, streaming, says whether it is cut
+  // short (a truncated transfer, retried) or corrupt (decode_error).
+  bool ExplainWithZlib() {
+    response.body.clear();
+    if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+      decode_error = "inflateInit2 failed";
+      return false;
+    }
+    zs_live = true;
+    gzip_ended = false;
+    return Inflate(compressed->data(), compressed->size());
   }
 
   // Called once the transfer ended without a libcurl error.
@@ -136,6 +200,15 @@ struct HttpClient::Transfer {
     if (coding == Coding::kUndecided && !sniff.empty()) {
       if (!Append(sniff.data(), sniff.size())) {
         return absl::ResourceExhaustedError(absl::StrCat("body exceeds limit: ", url));
+      }
+    }
+    if (coding == Coding::kGzip && !DecodeGzip()) {
+      if (over_limit) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("body exceeds the limit of ", options->max_body_bytes, " bytes: ", url));
+      }
+      if (!decode_error.empty()) {
+        return absl::DataLossError(absl::StrCat("bad gzip body (", decode_error, ") from ", url));
       }
     }
     if (coding == Coding::kGzip && !gzip_ended) {
@@ -202,6 +275,7 @@ HttpClient::HttpClient(HttpClientOptions options)
     : options_(std::move(options)), rng_(std::random_device{}()) {
   GlobalInitOnce();
   curl_ = curl_easy_init();
+  deflate_ = libdeflate_alloc_decompressor();
   if (options_.request_gzip) {
     request_headers_ = curl_slist_append(request_headers_, "Accept-Encoding: gzip");
   }
@@ -209,6 +283,7 @@ HttpClient::HttpClient(HttpClientOptions options)
 
 HttpClient::~HttpClient() {
   if (curl_ != nullptr) curl_easy_cleanup(curl_);
+  if (deflate_ != nullptr) libdeflate_free_decompressor(deflate_);
   curl_slist_free_all(request_headers_);
 }
 
@@ -257,11 +332,14 @@ absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
 
 absl::StatusOr<HttpResponse> HttpClient::GetOnce(const std::string& url) {
   if (curl_ == nullptr) return absl::InternalError("curl_easy_init failed");
+  if (deflate_ == nullptr) return absl::InternalError("libdeflate_alloc_decompressor failed");
   if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat("not an http(s) URL: ", url));
   }
   Transfer t;
   t.options = &options_;
+  t.compressed = &compressed_;
+  t.deflate = deflate_;
   t.response.body = std::move(spare_body_);
   t.response.body.clear();
   CURL* c = curl_;

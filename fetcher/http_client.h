@@ -23,6 +23,7 @@
 #define CT_FETCHER_HTTP_CLIENT_H_
 
 #include <curl/curl.h>
+#include <libdeflate.h>
 
 #include <chrono>
 #include <cstdint>
@@ -131,6 +132,8 @@ class HttpClient {
   curl_slist* request_headers_ = nullptr;
   std::mt19937_64 rng_;
   std::string spare_body_;  // Recycle()'d
+  std::string compressed_;  // a gzip body as it arrives, reused
+  libdeflate_decompressor* deflate_ = nullptr;
 };
 
 }  // namespace ctmr::fetch
