@@ -75,6 +75,10 @@ struct HttpClient::Transfer {
       over_limit = true;
       return false;
     }
+    if (response.body.capacity() == 0 && reuse.capacity() > 0) {
+      response.body = std::move(reuse);
+      response.body.clear();
+    }
     response.body.append(data, n);
     return true;
   }
@@ -109,6 +113,7 @@ struct HttpClient::Transfer {
   // the same: a gzip bomb stops there. zlib still decodes the rare body that
   // libdeflate refuses, to tell a truncated body (retried) from a corrupt one.
   std::string* compressed = nullptr;  // the client's reused buffer
+  std::string reuse;                  // HttpClient::Recycle()'s body, its size kept
   libdeflate_decompressor* deflate = nullptr;
 
   bool Write(const char* data, size_t n) {
@@ -143,25 +148,36 @@ struct HttpClient::Transfer {
 
   // Decodes `compressed` (one or more gzip members) into the body.
   bool DecodeGzip() {
+    if (compressed->empty()) return true;  // nothing arrived: truncated (Finish)
     const size_t limit = static_cast<size_t>(options->max_body_bytes);
+    // The recycled buffer keeps its old size: those bytes are initialized
+    // already, so only growth past them is zero-filled (a resize of a fresh
+    // string filled every page before libdeflate wrote it).
+    std::string out = std::move(reuse);
+    // The last member's ISIZE (its length mod 2^32, the gzip trailer): for
+    // the usual single member, room enough to decode it at the first try.
+    size_t hint = size_t{64} << 10;
+    if (compressed->size() >= 18) {
+      const auto* t =
+          reinterpret_cast<const unsigned char*>(compressed->data() + compressed->size());
+      hint = std::max<size_t>(hint, static_cast<size_t>(t[-4]) | static_cast<size_t>(t[-3]) << 8 |
+                                        static_cast<size_t>(t[-2]) << 16 |
+                                        static_cast<size_t>(t[-1]) << 24);
+    }
+    if (out.size() < std::min(hint, limit + 1)) out.resize(std::min(hint, limit + 1));
+    size_t used = 0;
     const char* in = compressed->data();
     size_t in_left = compressed->size();
     while (in_left > 0) {
-      // The member's ISIZE (its size mod 2^32, from its trailer) is a hint
-      // for the last member only; grow the room until the limit.
-      size_t room = response.body.capacity() - response.body.size();
-      room = std::max<size_t>(room, 64 << 10);
       while (true) {
-        const size_t at = response.body.size();
-        const size_t avail = std::min(room, limit - std::min(limit, at) + 1);
-        response.body.resize(at + avail);
+        const size_t avail = std::min(out.size() - used, limit - std::min(limit, used) + 1);
         size_t in_used = 0;
         size_t out_used = 0;
         const libdeflate_result r = libdeflate_gzip_decompress_ex(
-            deflate, in, in_left, response.body.data() + at, avail, &in_used, &out_used);
+            deflate, in, in_left, out.data() + used, avail, &in_used, &out_used);
         if (r == LIBDEFLATE_SUCCESS) {
-          response.body.resize(at + out_used);
-          if (response.body.size() > limit) {
+          used += out_used;
+          if (used > limit) {
             over_limit = true;
             return false;
           }
@@ -169,15 +185,16 @@ struct HttpClient::Transfer {
           in_left -= in_used;
           break;
         }
-        response.body.resize(at);
         if (r != LIBDEFLATE_INSUFFICIENT_SPACE) return ExplainWithZlib();
-        if (avail > limit - std::min(limit, at)) {
-          over_limit = true;  // does not fit under the limit
+        if (avail > limit - std::min(limit, used)) {
+          over_limit = true;  // does not fit under the limit: a bomb stops here
           return false;
         }
-        room = avail * 2;
+        out.resize(std::min(out.size() * 2, used + limit + 1));
       }
     }
+    out.resize(used);  // shrinking: no fill
+    response.body = std::move(out);
     gzip_ended = true;
     return true;
   }
@@ -340,8 +357,7 @@ absl::StatusOr<HttpResponse> HttpClient::GetOnce(const std::string& url) {
   t.options = &options_;
   t.compressed = &compressed_;
   t.deflate = deflate_;
-  t.response.body = std::move(spare_body_);
-  t.response.body.clear();
+  t.reuse = std::move(spare_body_);
   CURL* c = curl_;
   curl_easy_reset(c);  // keeps live connections, clears the options of the last request
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
