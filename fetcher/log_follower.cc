@@ -30,6 +30,8 @@ constexpr uint64_t kTileWidth = 256;
 constexpr uint64_t kBytesPerEntryEstimate = 8 << 10;
 // Issuer caches: a log has a few dozen issuers; a hostile one must not grow them.
 constexpr size_t kMaxCachedIssuers = 4096;
+// Hash tiles kept between a tiled log's rounds (8 KiB each).
+constexpr size_t kMaxCachedHashTiles = 256;
 // Fetches of a body that does not parse, before giving up (GetParsed()).
 constexpr int kParseAttempts = 4;
 
@@ -153,6 +155,10 @@ absl::Status LogFollower::GetParsed(const std::string& path,
 verify::HashTileFetcher LogFollower::HashTiles() {
   return
       [this](int level, uint64_t tile, uint64_t width) -> absl::StatusOr<std::vector<std::string>> {
+        // The first `width` hashes of a tile never change (the log only
+        // grows), and consecutive rounds' proofs share most of their tiles.
+        const auto key = std::make_tuple(level, tile, width);
+        if (auto it = hash_tiles_.find(key); it != hash_tiles_.end()) return it->second;
         bool full = false;
         absl::StatusOr<std::string> first = GetTile(absl::StrCat(level), tile, width, &full);
         const std::string path = absl::StrCat("tile/", level, "/", TileIndexPath(tile),
@@ -166,6 +172,8 @@ verify::HashTileFetcher LogFollower::HashTiles() {
             },
             std::move(first)));
         hashes.resize(width);
+        if (hash_tiles_.size() >= kMaxCachedHashTiles) hash_tiles_.clear();
+        hash_tiles_.emplace(key, hashes);
         return hashes;
       };
 }
@@ -196,6 +204,7 @@ absl::Status LogFollower::ProveRange(const verify::CompactRange& range,
     absl::StatusOr<std::vector<std::string>> built =
         verify::ConsistencyProofFromTiles(range.size(), head.tree_size, HashTiles());
     if (!built.ok()) {
+      hash_tiles_.clear();
       return Annotate(built.status(), absl::StrCat(what, ": hash tiles of the checkpoint"));
     }
     proof = *std::move(built);
@@ -203,6 +212,7 @@ absl::Status LogFollower::ProveRange(const verify::CompactRange& range,
   absl::Status s = verify::VerifyConsistency(range.size(), head.tree_size, range.Root(),
                                              head.sha256_root_hash, proof);
   if (!s.ok()) {
+    hash_tiles_.clear();  // a lying tile must not fail the next proof too
     return Annotate(
         s, absl::StrCat(what, " are not in the signed tree head of size ", head.tree_size));
   }
@@ -244,6 +254,7 @@ void LogFollower::Report(const FetchState& state, bool done) {
 
 absl::Status LogFollower::CatchUp() {
   start_ = NowSeconds();
+  hash_tiles_.clear();
   fetched_ = 0;
   ASSIGN_OR_RETURN(FetchState state, LoadFetchState(target_.state_path, target_.url));
   ASSIGN_OR_RETURN(verify::SignedTreeHead head, FetchHead());
@@ -389,9 +400,11 @@ size_t LogFollower::AheadPages() const {
 }
 
 uint64_t LogFollower::RoundEntries() const {
-  const uint64_t page =
-      target_.api == LogApi::kTiled ? kTileWidth : std::max<uint64_t>(1, options_.batch_size);
-  return page * std::min<uint64_t>(static_cast<uint64_t>(Lanes()), AheadPages());
+  if (target_.api == LogApi::kTiled) {
+    return kTileWidth * std::min<uint64_t>(static_cast<uint64_t>(Lanes()), AheadPages());
+  }
+  return std::max<uint64_t>(1, options_.batch_size) *
+         std::min<uint64_t>(static_cast<uint64_t>(Lanes()), AheadPages());
 }
 
 absl::Status LogFollower::ParseDataTileBody(absl::StatusOr<std::string> body, uint64_t tile,

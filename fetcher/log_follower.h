@@ -32,6 +32,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -201,6 +202,9 @@ class LogFollower {
   absl::flat_hash_map<std::string, std::string> issuer_ids_;    // issuer DER → issuer id
   absl::flat_hash_map<std::string, std::string> key_hash_ids_;  // issuer_key_hash → issuer id
   BatchPool batches_;
+  // Hash tiles of the current checkpoint by (level, index, width); cleared
+  // when a proof fails and at each CatchUp().
+  std::map<std::tuple<int, uint64_t, uint64_t>, std::vector<std::string>> hash_tiles_;
   std::unique_ptr<EntryWriter> writer_;  // during CatchUp()
   std::string tbs_scratch_;              // CheckPrecertificate's, reused
   EntryWriterStats stats_;

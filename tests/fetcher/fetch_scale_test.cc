@@ -10,9 +10,19 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/der_certificate_parser.h"
+#include "common/x509/openssl_certificate_parser.h"
+#include "common/x509/openssl_precert_tbs.h"
+#include "common/x509/precert_tbs.h"
+#include "fetcher/verify/entry_batch.h"
+#include "fetcher/verify/log_entry.h"
 #include "tests/fetcher/fetch_scale_harness.h"
 #include "tests/support/test_support.h"
 
@@ -169,6 +179,79 @@ TEST_F(FetchScaleTest, BadSignatureIsRefused) {
     EXPECT_EQ(StateFile(root), "");
     EXPECT_TRUE(WrittenCertificates(root).empty());
   }
+}
+
+}  // namespace
+}  // namespace ctmr::testing
+
+namespace ctmr::testing {
+namespace {
+
+// ct-fetch's hot path against its references on every entry of the 100,981-
+// entry log: get-entries pages of 1,000 through simdjson (EntryBatch) and
+// through nlohmann (ParseGetEntriesResponse); each precertificate's TBS by
+// our DER splice and by OpenSSL, and both against the TBS the log signed;
+// each issuer's SPKI by both; and the fields the writer reads (notAfter,
+// serial, issuer) by our DER reader and by OpenSSL.
+TEST(FetchDifferentialTest, HotPathAgreesWithItsReferencesOnEveryEntry) {
+  TempDir tmp;
+  const GeneratedLog log = BigLog(tmp.path());
+  const std::vector<std::string> lines =
+      absl::StrSplit(ReadFile(log.log_dir + "/entries.jsonl"), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 100000u);
+  verify::EntryBatch batch;
+  std::set<std::string> issuers_checked;
+  std::string ours;
+  std::string theirs;
+  size_t precerts = 0;
+  x509::CertificateView fast;
+  x509::CertificateView reference;
+  for (size_t start = 0; start < lines.size(); start += 1000) {
+    const size_t n = std::min<size_t>(1000, lines.size() - start);
+    std::string page = "{\"entries\": [";
+    for (size_t i = 0; i < n; ++i) absl::StrAppend(&page, i ? "," : "", lines[start + i]);
+    page += "]}";
+    absl::StatusOr<std::vector<verify::LogEntry>> want = verify::ParseGetEntriesResponse(page, n);
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_TRUE(verify::ParseGetEntriesInto(page, n, &batch).ok());
+    ASSERT_EQ(batch.size(), want->size());
+    for (size_t i = 0; i < n; ++i) {
+      const verify::LogEntry& w = (*want)[i];
+      const verify::EntryView& e = batch[i];
+      SCOPED_TRACE(absl::StrCat("entry ", start + i));
+      ASSERT_EQ(e.merkle_tree_leaf, w.merkle_tree_leaf);
+      ASSERT_EQ(e.certificate, w.certificate);
+      ASSERT_EQ(e.tbs_certificate, w.tbs_certificate);
+      ASSERT_EQ(e.issuer_key_hash, w.issuer_key_hash);
+      ASSERT_EQ(e.chain_size, w.chain.size());
+      for (size_t k = 0; k < e.chain_size; ++k)
+        ASSERT_EQ(batch.chain_certificate(i, k), w.chain[k]);
+      const std::string_view cert(e.certificate.data(), e.certificate.size());
+      if (e.type == verify::LogEntryType::kPrecert) {
+        ++precerts;
+        ASSERT_TRUE(x509::RemovePoisonToTbs(cert, &ours).ok());
+        ASSERT_TRUE(x509::RemovePoisonToTbsWithOpenSsl(cert, &theirs).ok());
+        ASSERT_EQ(ours, theirs);
+        ASSERT_EQ(ours, w.tbs_certificate);
+      }
+      // The writer's fields: notAfter (the date directory), serial, issuer.
+      ASSERT_TRUE(x509::ParseCertificateDer(cert, &fast).ok());
+      ASSERT_TRUE(x509::ParseCertificateWithOpenSsl(cert, &reference).ok());
+      ASSERT_EQ(fast.not_after, reference.not_after);
+      ASSERT_EQ(fast.serial, reference.serial);
+      ASSERT_EQ(fast.issuer, reference.issuer);
+      if (!w.chain.empty() && issuers_checked.insert(w.chain[0]).second) {
+        absl::StatusOr<std::string_view> spki = x509::SubjectPublicKeyInfoDer(w.chain[0]);
+        absl::StatusOr<std::string> spki_ref = x509::SubjectPublicKeyInfoDerWithOpenSsl(w.chain[0]);
+        ASSERT_TRUE(spki.ok() && spki_ref.ok());
+        ASSERT_EQ(std::string(*spki), *spki_ref);
+      }
+    }
+  }
+  EXPECT_GT(precerts, 5000u);
+  std::cout << lines.size() << " entries, " << precerts << " precertificates, "
+            << issuers_checked.size()
+            << " issuers: the hot path agrees with OpenSSL and nlohmann\n";
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ if(CT_BUILD_TESTS)
     fetch_scale_test:FetchScaleTest.TiledUnderFaultsLandsEveryEntry
     fetch_scale_test:FetchScaleTest.TamperedLeafIsRefusedWithItsRound
     fetch_scale_test:FetchScaleTest.BadSignatureIsRefused
+    fetch_scale_test:FetchDifferentialTest.HotPathAgreesWithItsReferencesOnEveryEntry
     fetch_crash_test:BothApis/FetchCrashTest.KilledTenTimesThenFinishedLandsEveryEntry/Rfc6962
     fetch_crash_test:BothApis/FetchCrashTest.KilledTenTimesThenFinishedLandsEveryEntry/Tiled
     fetch_crash_test:FetchTornBlockTest.TornBlockIsNotLeftInTheData)
