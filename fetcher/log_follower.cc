@@ -537,10 +537,17 @@ absl::Status LogFollower::Commit(const std::vector<FetchedPage>& round, verify::
       }
       ASSIGN_OR_RETURN(bool written,
                        writer_->Append(target_.url, e.timestamp, e.certificate, **issuer_id));
-      if (written && !issuer_der.empty()) {
-        absl::StatusOr<const std::string*> chain_id = CachedIssuerIdOf(issuer_der);
+      if (written && !issuer_der.empty() && !saved_issuers_.contains(**issuer_id)) {
+        // An x509 entry's id is its chain's; a precertificate's is its key
+        // hash's, which names the chain's certificate unless a precertificate
+        // signing certificate issued it. (issuer_id points into key_hash_ids_
+        // then, which CachedIssuerIdOf does not touch.)
+        absl::StatusOr<const std::string*> chain_id =
+            e.type == verify::LogEntryType::kX509 ? issuer_id : CachedIssuerIdOf(issuer_der);
         if (chain_id.ok() && **chain_id == **issuer_id) {
           RETURN_IF_ERROR(writer_->SaveIssuer(**issuer_id, issuer_der));
+          if (saved_issuers_.size() >= kMaxCachedIssuers) saved_issuers_.clear();
+          saved_issuers_.insert(**issuer_id);
         }
       }
     }
@@ -568,12 +575,20 @@ absl::StatusOr<absl::string_view> LogFollower::IssuerOf(const verify::EntryBatch
 }
 
 absl::StatusOr<const std::string*> LogFollower::CachedIssuerIdOf(absl::string_view issuer_der) {
+  if (last_issuer_id_ != nullptr && issuer_der == last_issuer_der_) return last_issuer_id_;
   auto it = issuer_ids_.find(issuer_der);
-  if (it != issuer_ids_.end()) return &it->second;
-  ASSIGN_OR_RETURN(std::string id, verify::IssuerIdFromCertificate(issuer_der));
-  // A log has a few dozen issuers; a hostile one must not grow this.
-  if (issuer_ids_.size() >= kMaxCachedIssuers) issuer_ids_.clear();
-  return &issuer_ids_.emplace(std::string(issuer_der), std::move(id)).first->second;
+  if (it == issuer_ids_.end()) {
+    ASSIGN_OR_RETURN(std::string id, verify::IssuerIdFromCertificate(issuer_der));
+    // A log has a few dozen issuers; a hostile one must not grow this.
+    if (issuer_ids_.size() >= kMaxCachedIssuers) {
+      issuer_ids_.clear();
+      last_issuer_id_ = nullptr;
+    }
+    it = issuer_ids_.emplace(std::string(issuer_der), std::move(id)).first;
+  }
+  last_issuer_der_.assign(issuer_der.data(), issuer_der.size());
+  last_issuer_id_ = &it->second;
+  return last_issuer_id_;
 }
 
 absl::StatusOr<const std::string*> LogFollower::CachedIssuerId(const verify::EntryView& e,

@@ -36,6 +36,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "fetcher/connection_limiter.h"
@@ -198,9 +200,15 @@ class LogFollower {
   HttpClient* http_;
   std::vector<std::unique_ptr<HttpClient>> lane_clients_;  // one per pipeline lane
   uint64_t page_cap_ = 0;  // the largest page of a short get-entries read; 0: none seen
-  absl::flat_hash_map<std::string, std::string> issuers_;       // fingerprint → DER
-  absl::flat_hash_map<std::string, std::string> issuer_ids_;    // issuer DER → issuer id
-  absl::flat_hash_map<std::string, std::string> key_hash_ids_;  // issuer_key_hash → issuer id
+  // Node maps: the pointers and views handed out stay valid as they grow.
+  absl::node_hash_map<std::string, std::string> issuers_;       // fingerprint → DER
+  absl::node_hash_map<std::string, std::string> issuer_ids_;    // issuer DER → issuer id
+  absl::node_hash_map<std::string, std::string> key_hash_ids_;  // issuer_key_hash → issuer id
+  absl::flat_hash_set<std::string> saved_issuers_;              // ids written to ROOT/issuers
+  // The last issuer certificate looked up, and its id: consecutive entries
+  // mostly share their issuer, and comparing is cheaper than hashing 1-2 KB.
+  std::string last_issuer_der_;
+  const std::string* last_issuer_id_ = nullptr;
   BatchPool batches_;
   // Hash tiles of the current checkpoint by (level, index, width); cleared
   // when a proof fails and at each CatchUp().
