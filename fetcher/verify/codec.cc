@@ -1,6 +1,7 @@
+// SHA256_Init/Update/Final: see Sha256Into.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "fetcher/verify/codec.h"
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
@@ -29,17 +30,14 @@ std::string EncodeBase64UrlNoPad(absl::string_view bytes) {
 }
 
 void Sha256Into(std::initializer_list<absl::string_view> parts, char* out) {
-  // One context per thread, and SHA-256 fetched once: OpenSSL 3 takes a lock
-  // to fetch an implicitly named digest on every EVP_DigestInit_ex.
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                           EVP_MD_CTX_free);
-  unsigned int len = 0;
-  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1) {
-    std::abort();  // no SHA-256: nothing ct-fetch does can be trusted
-  }
-  for (absl::string_view p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
-  EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out), &len);
+  // OpenSSL 3's SHA256() and EVP_Digest* allocate (and fetch the digest under
+  // a lock) on every call: 2-6 mallocs an entry in ct-fetch. The low-level
+  // SHA256_* functions, deprecated but kept through OpenSSL 3, do neither and
+  // use the same SHA-NI code.
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  for (absl::string_view p : parts) SHA256_Update(&ctx, p.data(), p.size());
+  SHA256_Final(reinterpret_cast<unsigned char*>(out), &ctx);
 }
 
 std::string Sha256(absl::string_view bytes) {
