@@ -30,8 +30,6 @@ constexpr uint64_t kTileWidth = 256;
 constexpr uint64_t kBytesPerEntryEstimate = 8 << 10;
 // Issuer caches: a log has a few dozen issuers; a hostile one must not grow them.
 constexpr size_t kMaxCachedIssuers = 4096;
-// Hash tiles kept between a tiled log's rounds (8 KiB each).
-constexpr size_t kMaxCachedHashTiles = 256;
 // Fetches of a body that does not parse, before giving up (GetParsed()).
 constexpr int kParseAttempts = 4;
 
@@ -155,10 +153,6 @@ absl::Status LogFollower::GetParsed(const std::string& path,
 verify::HashTileFetcher LogFollower::HashTiles() {
   return
       [this](int level, uint64_t tile, uint64_t width) -> absl::StatusOr<std::vector<std::string>> {
-        // The first `width` hashes of a tile never change (the log only
-        // grows), and consecutive rounds' proofs share most of their tiles.
-        const auto key = std::make_tuple(level, tile, width);
-        if (auto it = hash_tiles_.find(key); it != hash_tiles_.end()) return it->second;
         bool full = false;
         absl::StatusOr<std::string> first = GetTile(absl::StrCat(level), tile, width, &full);
         const std::string path = absl::StrCat("tile/", level, "/", TileIndexPath(tile),
@@ -172,8 +166,6 @@ verify::HashTileFetcher LogFollower::HashTiles() {
             },
             std::move(first)));
         hashes.resize(width);
-        if (hash_tiles_.size() >= kMaxCachedHashTiles) hash_tiles_.clear();
-        hash_tiles_.emplace(key, hashes);
         return hashes;
       };
 }
@@ -201,10 +193,13 @@ absl::Status LogFollower::ProveRange(const verify::CompactRange& range,
   if (target_.api == LogApi::kRfc6962) {
     ASSIGN_OR_RETURN(proof, GetConsistencyProof(range.size(), head.tree_size));
   } else {
-    absl::StatusOr<std::vector<std::string>> built =
-        verify::ConsistencyProofFromTiles(range.size(), head.tree_size, HashTiles());
+    // One prover per checkpoint: consecutive rounds share most of its tiles.
+    if (prover_ == nullptr || prover_->tree_size() != head.tree_size) {
+      prover_ = std::make_unique<verify::TileProver>(head.tree_size, HashTiles());
+    }
+    absl::StatusOr<std::vector<std::string>> built = prover_->ConsistencyProof(range.size());
     if (!built.ok()) {
-      hash_tiles_.clear();
+      prover_.reset();
       return Annotate(built.status(), absl::StrCat(what, ": hash tiles of the checkpoint"));
     }
     proof = *std::move(built);
@@ -212,7 +207,7 @@ absl::Status LogFollower::ProveRange(const verify::CompactRange& range,
   absl::Status s = verify::VerifyConsistency(range.size(), head.tree_size, range.Root(),
                                              head.sha256_root_hash, proof);
   if (!s.ok()) {
-    hash_tiles_.clear();  // a lying tile must not fail the next proof too
+    prover_.reset();  // a lying tile must not fail the next proof too
     return Annotate(
         s, absl::StrCat(what, " are not in the signed tree head of size ", head.tree_size));
   }
@@ -254,7 +249,7 @@ void LogFollower::Report(const FetchState& state, bool done) {
 
 absl::Status LogFollower::CatchUp() {
   start_ = NowSeconds();
-  hash_tiles_.clear();
+  prover_.reset();
   fetched_ = 0;
   ASSIGN_OR_RETURN(FetchState state, LoadFetchState(target_.state_path, target_.url));
   ASSIGN_OR_RETURN(verify::SignedTreeHead head, FetchHead());

@@ -210,9 +210,10 @@ class LogFollower {
   std::string last_issuer_der_;
   const std::string* last_issuer_id_ = nullptr;
   BatchPool batches_;
-  // Hash tiles of the current checkpoint by (level, index, width); cleared
-  // when a proof fails and at each CatchUp().
-  std::map<std::tuple<int, uint64_t, uint64_t>, std::vector<std::string>> hash_tiles_;
+  // Tiled logs: the consistency prover of the current checkpoint, whose
+  // tiles consecutive rounds share; dropped when a proof fails and at each
+  // CatchUp().
+  std::unique_ptr<verify::TileProver> prover_;
   std::unique_ptr<EntryWriter> writer_;  // during CatchUp()
   std::string tbs_scratch_;              // CheckPrecertificate's, reused
   EntryWriterStats stats_;

@@ -1,11 +1,14 @@
 #include "fetcher/verify/tile_proof.h"
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "fetcher/verify/codec.h"
 #include "fetcher/verify/merkle.h"
 
 namespace ctmr::verify {
@@ -24,11 +27,15 @@ int Log2(uint64_t power_of_two) {
   return k;
 }
 
+}  // namespace
+
 // Computes node hashes of the tree of `n` leaves from its tiles, keeping the
-// tiles it has read for the duration of one proof.
+// tiles it has read (TileProver: for as long as the prover lives).
 class TileTree {
  public:
-  TileTree(uint64_t n, const HashTileFetcher& fetch) : n_(n), fetch_(fetch) {}
+  static constexpr size_t kMaxKeptTiles = 64;  // 8 KiB each
+
+  TileTree(uint64_t n, HashTileFetcher fetch) : n_(n), fetch_(std::move(fetch)) {}
 
   // MTH(D[lo:hi]). Every call made by the proof recursion has `lo` aligned to
   // the largest power of two ≤ hi − lo, so a power-of-two range is one node.
@@ -74,21 +81,36 @@ class TileTree {
                                                          " holds a hash of ", h.size(), " bytes"));
         }
       }
+      // Bounded: a catch-up of 10⁹ entries walks millions of level-0 tiles;
+      // the ones a round shares with the next are the few it read last.
+      if (tiles_.size() >= kMaxKeptTiles) tiles_.clear();
       hashes = &tiles_.emplace(std::make_pair(level, tile), std::move(fetched)).first->second;
     }
     const size_t offset = first % kHashTileWidth;
-    std::vector<std::string> row(hashes->begin() + offset, hashes->begin() + offset + count);
-    while (row.size() > 1) {
-      for (size_t i = 0; i < row.size() / 2; ++i) row[i] = NodeHash(row[2 * i], row[2 * i + 1]);
-      row.resize(row.size() / 2);
+    // Folded in a reused buffer: a round's proof hashes up to 255 nodes of a
+    // tile, which as strings cost an allocation each.
+    row_.resize(count * kMerkleHashSize);
+    for (uint64_t i = 0; i < count; ++i) {
+      std::copy((*hashes)[offset + i].begin(), (*hashes)[offset + i].end(),
+                row_.begin() + static_cast<long>(i * kMerkleHashSize));
     }
-    return row[0];
+    for (uint64_t width = count; width > 1; width /= 2) {
+      for (uint64_t i = 0; i < width / 2; ++i) {
+        const absl::string_view left(row_.data() + 2 * i * kMerkleHashSize, kMerkleHashSize);
+        const absl::string_view right(row_.data() + (2 * i + 1) * kMerkleHashSize, kMerkleHashSize);
+        Sha256Into({absl::string_view("\x01", 1), left, right}, row_.data() + i * kMerkleHashSize);
+      }
+    }
+    return std::string(row_.data(), kMerkleHashSize);
   }
 
   uint64_t n_;
-  const HashTileFetcher& fetch_;
+  HashTileFetcher fetch_;
   std::map<std::pair<int, uint64_t>, std::vector<std::string>> tiles_;
+  std::string row_;
 };
+
+namespace {
 
 // RFC 6962 §2.1.2 SUBPROOF(m, D[lo:hi], complete).
 absl::Status SubProof(uint64_t m, uint64_t lo, uint64_t hi, bool complete, TileTree* tree,
@@ -115,16 +137,24 @@ absl::Status SubProof(uint64_t m, uint64_t lo, uint64_t hi, bool complete, TileT
 
 }  // namespace
 
+TileProver::TileProver(uint64_t n, HashTileFetcher fetch)
+    : n_(n), tree_(std::make_unique<TileTree>(n, std::move(fetch))) {}
+
+TileProver::~TileProver() = default;
+
+absl::StatusOr<std::vector<std::string>> TileProver::ConsistencyProof(uint64_t m) {
+  if (m == 0 || m > n_ || n_ > (uint64_t{1} << 62)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no consistency proof from size ", m, " to size ", n_));
+  }
+  std::vector<std::string> proof;
+  RETURN_IF_ERROR(SubProof(m, 0, n_, /*complete=*/true, tree_.get(), &proof));
+  return proof;
+}
+
 absl::StatusOr<std::vector<std::string>> ConsistencyProofFromTiles(uint64_t m, uint64_t n,
                                                                    const HashTileFetcher& fetch) {
-  if (m == 0 || m > n || n > (uint64_t{1} << 62)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no consistency proof from size ", m, " to size ", n));
-  }
-  TileTree tree(n, fetch);
-  std::vector<std::string> proof;
-  RETURN_IF_ERROR(SubProof(m, 0, n, /*complete=*/true, &tree, &proof));
-  return proof;
+  return TileProver(n, fetch).ConsistencyProof(m);
 }
 
 absl::StatusOr<std::vector<std::string>> ParseHashTile(const std::string& body, uint64_t width) {

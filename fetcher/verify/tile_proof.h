@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,28 @@ using HashTileFetcher = std::function<absl::StatusOr<std::vector<std::string>>(
 // number or length of hashes; other errors are the fetcher's.
 absl::StatusOr<std::vector<std::string>> ConsistencyProofFromTiles(uint64_t m, uint64_t n,
                                                                    const HashTileFetcher& fetch);
+
+class TileTree;
+
+// ConsistencyProofFromTiles for many m against one tree of `n` leaves, keeping
+// the tiles it has read between proofs: a tiled log's consecutive rounds prove
+// [0, m₁), [0, m₂), … against one checkpoint and share most of their tiles.
+// A tile that lies makes every later proof fail too: drop the prover then.
+// Not thread-safe.
+class TileProver {
+ public:
+  TileProver(uint64_t n, HashTileFetcher fetch);
+  ~TileProver();
+  TileProver(const TileProver&) = delete;
+  TileProver& operator=(const TileProver&) = delete;
+
+  uint64_t tree_size() const { return n_; }
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t m);
+
+ private:
+  uint64_t n_;
+  std::unique_ptr<TileTree> tree_;
+};
 
 // Splits the hashes of a hash tile body (32 bytes each) — kInvalidArgument if
 // the body is not exactly `width` hashes.
