@@ -45,5 +45,17 @@ TEST_F(ProgressTest, WithNoIntervalEveryUpdateIsPrinted) {
   EXPECT_EQ(Written(), "a\nb\n");
 }
 
+// ct-fetch's lines: one per log and a total, printed together, at most once
+// per interval when not on a terminal; a line that stays comes out at once.
+TEST_F(ProgressTest, ABlockOfLinesIsPrintedTogetherAtMostOncePerInterval) {
+  Progress progress(file_, std::chrono::hours(1));
+  progress.UpdateBlock({"log1: 10 / 100 entries", "log2: 5 / 50 entries", "all 2 logs: 15 / 150"});
+  progress.UpdateBlock({"log1: 20 / 100 entries", "log2: 6 / 50 entries", "all 2 logs: 26 / 150"});
+  progress.Print("log2: 50 / 50 entries");
+  EXPECT_EQ(Written(),
+            "log1: 10 / 100 entries\nlog2: 5 / 50 entries\nall 2 logs: 15 / 150\n"
+            "log2: 50 / 50 entries\n");
+}
+
 }  // namespace
 }  // namespace ctmr::base
