@@ -174,6 +174,31 @@ TEST(FetchConcurrentTest, HeldLogsDoNotHoldUpTheOthers) {
   ExpectReduceMatchesKnownAnswers(root, log);
 }
 
+// Long-running, with two logs that never answer: SIGTERM stops every log —
+// the held ones' requests are cut short rather than waited out for the stall
+// timeout — and ct-fetch exits 0 with the free logs' states at their tree size.
+TEST(FetchConcurrentTest, SigtermStopsEveryLogEvenOneThatNeverAnswers) {
+  TempDir tmp;
+  const GeneratedLog log = MakeGeneratedLog(tmp.path() + "/gen", 500);
+  const int64_t n = static_cast<int64_t>(ReadManifest(log.log_dir).size());
+  const std::vector<std::string> held = {"--hold-until-file", tmp.path() + "/never"};
+  FourLogs logs(tmp.path(), log, {held, {}, held, {}});
+  ASSERT_TRUE(logs.started());
+  const std::string root = tmp.path() + "/root";
+  const std::string out = tmp.path() + "/fetch.log";
+  std::vector<std::string> argv = logs.FetchArgv(root, {"--poll-seconds", "3600"});
+  argv.erase(std::find(argv.begin(), argv.end(), "--once"));
+  const pid_t pid = StartProcessLogged(argv, out);
+  ASSERT_TRUE(WaitFor(120, [&] { return CountAt(NextIndexes(root), n) == 2; })) << ReadFile(out);
+  ::kill(pid, SIGTERM);
+  // The stall timeout is 30 s: an exit well before it was not waiting it out.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(WaitProcess(pid), 0) << ReadFile(out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << ReadFile(out);
+  EXPECT_EQ(CountAt(NextIndexes(root), n), 2);
+  EXPECT_EQ(ReadFile(out).find("failed"), std::string::npos) << ReadFile(out);
+}
+
 TEST(FetchConcurrentTest, KilledTenTimesWhileFollowingFourLogs) {
   constexpr int kKills = 10;
   TempDir tmp;

@@ -61,6 +61,7 @@ if(CT_BUILD_TESTS)
     nlohmann_json::nlohmann_json GTest::gtest GTest::gtest_main)
   add_dependencies(fetch_concurrent_test ct-fetch ct-gen ct-worker ct-coordinator)
   foreach(entry "FetchConcurrentTest.HeldLogsDoNotHoldUpTheOthers:fetcher\;integration"
+                "FetchConcurrentTest.SigtermStopsEveryLogEvenOneThatNeverAnswers:fetcher\;integration"
                 "FetchConcurrentTest.KilledTenTimesWhileFollowingFourLogs:slow\;fetcher")
     string(REPLACE ":" ";" parts ${entry})
     list(GET parts 0 test)
