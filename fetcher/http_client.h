@@ -120,6 +120,11 @@ class HttpClient {
   // page-faults) no new memory. Bodies always leave with at least
   // kBodyPadding bytes of spare capacity (simdjson parses them in place).
   void Recycle(std::string body);
+  // Frees the recycled buffers (a follower between catch-ups holds nothing).
+  void ReleaseBuffers() {
+    std::string().swap(spare_body_);
+    std::string().swap(compressed_);
+  }
   static constexpr size_t kBodyPadding = 64;
 
  private:

@@ -281,6 +281,11 @@ absl::Status LogFollower::CatchUp() {
   stats_.expired += w.expired;
   stats_.unparseable += w.unparseable;
   writer_.reset();
+  // Between catch-ups a log holds no page buffers: with dozens of logs
+  // waiting for their next poll, that memory is the others'.
+  http_->ReleaseBuffers();
+  for (auto& client : lane_clients_) client->ReleaseBuffers();
+  batches_.Release();
   Report(state, /*done=*/true);
   return s;
 }

@@ -118,6 +118,10 @@ class BatchPool {
     free_.pop_back();
     return b;
   }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.clear();
+  }
   void Give(verify::EntryBatch b) {
     b.Clear();
     std::lock_guard<std::mutex> lock(mu_);
