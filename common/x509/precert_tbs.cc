@@ -15,6 +15,7 @@
 #include <initializer_list>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
 #include "common/x509/der_reader.h"
 #include "common/x509/openssl_precert_tbs.h"
 
@@ -244,15 +245,23 @@ absl::Status RewriteForPrecertSigner(std::string_view tbs, std::string_view sign
   return absl::OkStatus();
 }
 
+// WalkCertificate, then FindExtension of `oid` (empty: none, the list is
+// still checked) in its extensions: the first step of each function below.
+absl::Status WalkAndFind(std::string_view cert_der, std::string_view oid, TbsParts* t,
+                         Extension* found, int* count) {
+  *count = 0;
+  Error e = WalkCertificate(cert_der, t);
+  if (e == nullptr) e = FindExtension(t->extensions, oid, found, count);
+  return e == nullptr ? absl::OkStatus() : absl::InvalidArgumentError(e);
+}
+
 }  // namespace
 
 absl::Status RemovePoisonToTbs(std::string_view precert_der, std::string* tbs_out) {
   TbsParts t;
   Extension poison;
   int count = 0;
-  Error e = WalkCertificate(precert_der, &t);
-  if (e == nullptr) e = FindExtension(t.extensions, kOidCtPoison, &poison, &count);
-  if (e != nullptr) return absl::InvalidArgumentError(e);
+  RETURN_IF_ERROR(WalkAndFind(precert_der, kOidCtPoison, &t, &poison, &count));
   if (count == 0) return absl::NotFoundError("no CT poison extension");
   // OpenSSL would remove only the first: refuse rather than pick one.
   if (count > 1) return absl::InvalidArgumentError("more than one CT poison extension");
@@ -292,9 +301,7 @@ absl::StatusOr<std::string_view> SubjectPublicKeyInfoDer(std::string_view cert_d
   TbsParts t;
   Extension unused;
   int count = 0;
-  Error e = WalkCertificate(cert_der, &t);
-  if (e == nullptr) e = FindExtension(t.extensions, {}, &unused, &count);
-  if (e != nullptr) return absl::InvalidArgumentError(e);
+  RETURN_IF_ERROR(WalkAndFind(cert_der, {}, &t, &unused, &count));
   return t.spki;
 }
 
@@ -302,9 +309,7 @@ absl::StatusOr<bool> HasExtendedKeyUsage(std::string_view cert_der, std::string_
   TbsParts t;
   Extension eku;
   int count = 0;
-  Error e = WalkCertificate(cert_der, &t);
-  if (e == nullptr) e = FindExtension(t.extensions, kOidExtendedKeyUsage, &eku, &count);
-  if (e != nullptr) return absl::InvalidArgumentError(e);
+  RETURN_IF_ERROR(WalkAndFind(cert_der, kOidExtendedKeyUsage, &t, &eku, &count));
   if (count == 0) return false;
   // OpenSSL's X509_get_ext_d2i refuses a duplicated extension.
   if (count > 1) return absl::InvalidArgumentError("more than one extendedKeyUsage");
