@@ -58,8 +58,8 @@ std::string DataRootOf(const std::string& dir) {
 }
 
 // Files the map does not read, but counts as skipped: dot-files (editor and
-// tool droppings, which ct-fetch never writes), names that are neither .pem
-// nor .cer, and FIFOs, sockets and devices, which a read could block on or
+// tool droppings, which ct-fetch never writes), names that are not .pem, .cer
+// or .ctseg, and FIFOs, sockets and devices, which a read could block on or
 // never finish. A file that cannot be stat'ed is left to the reader, whose
 // error names it.
 bool IsSkipped(const std::string& dir, const std::string& name) {

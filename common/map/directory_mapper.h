@@ -25,7 +25,7 @@ struct MapStats {
   uint64_t duplicates = 0;    // blocks whose (issuer, serial) was already counted
   uint64_t unparseable_blocks = 0;
   uint64_t openssl_fallbacks = 0;
-  // Files not read: dot-files, names neither .pem nor .cer, and FIFOs,
+  // Files not read: dot-files, names not .pem, .cer or .ctseg, and FIFOs,
   // sockets and devices (the map's own oracle.out* files are not counted).
   uint64_t skipped_files = 0;
 };

@@ -56,8 +56,8 @@ absl::StatusOr<std::optional<DirectoryTally>> LoadOracle(const std::string& dir)
 // Commits `tally` as dir/oracle.out (atomically) and then dir/oracle.out.offsets.
 absl::Status CommitOracle(const std::string& dir, const DirectoryTally& tally);
 
-// Whether `dir` holds input the tally does not cover yet: a .pem or .cer file
-// that is new, or longer than its recorded offset.
+// Whether `dir` holds input the tally does not cover yet: a .pem, .cer or
+// .ctseg file that is new, or longer than its recorded offset.
 absl::StatusOr<bool> NeedsMapping(const std::string& dir,
                                   const std::optional<DirectoryTally>& tally);
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
+#include "common/segment/segment.h"
 #include "common/x509/base64.h"
 #include "common/x509/der_sequence_scanner.h"
 #include "common/x509/pem_scanner.h"
@@ -67,13 +68,42 @@ size_t ScanDer(std::string_view buffer, absl::FunctionRef<bool(std::string_view)
   return scanner.consumed();
 }
 
+// Processes the complete blocks of a segment buffer; returns the bytes
+// consumed. Each record is one block of the result; a block that does not
+// decode (Decode visits nothing then) or a corrupt region is one malformed
+// block, as an unreadable PEM block is.
+size_t ScanSegment(std::string_view buffer, bool at_end, segment::BlockDecoder* decoder,
+                   absl::FunctionRef<bool(std::string_view)> visit, FileReadResult* result) {
+  segment::SegmentScanner scanner(buffer, at_end);
+  segment::BlockView block;
+  while (scanner.Next(&block)) {
+    uint64_t records = 0;
+    uint64_t rejected = 0;
+    const absl::Status decoded = decoder->Decode(block, [&](const segment::Record& r) {
+      ++records;
+      if (!visit(r.der)) ++rejected;
+    });
+    if (!decoded.ok()) {
+      ++result->blocks;
+      ++result->malformed_blocks;
+      continue;
+    }
+    result->blocks += records;
+    result->malformed_blocks += rejected;
+  }
+  return scanner.consumed();
+}
+
+bool EndsWith(std::string_view name, std::string_view extension) {
+  return name.size() > extension.size() && name.substr(name.size() - extension.size()) == extension;
+}
+
 }  // namespace
 
 std::optional<CertificateFileFormat> FormatOfFileName(std::string_view name) {
-  if (name.size() <= 4) return std::nullopt;
-  const std::string_view extension = name.substr(name.size() - 4);
-  if (extension == ".pem") return CertificateFileFormat::kPem;
-  if (extension == ".cer") return CertificateFileFormat::kDer;
+  if (EndsWith(name, ".pem")) return CertificateFileFormat::kPem;
+  if (EndsWith(name, ".cer")) return CertificateFileFormat::kDer;
+  if (EndsWith(name, segment::kFileExtension)) return CertificateFileFormat::kSegment;
   return std::nullopt;
 }
 
@@ -119,11 +149,15 @@ absl::StatusOr<FileReadResult> ReadCertificateFile(
   FileReadResult result;
   // One uninitialized buffer: a chunk plus the unfinished block carried over
   // from the previous chunk (at most one block, bounded by the scanners).
+  static_assert(kReadChunkBytes > segment::kMaxBlockBytes, "a chunk holds any segment block");
   const size_t capacity =
-      kReadChunkBytes + 2 * std::max(kMaxPemBlockBytes, kMaxDerCertificateBytes);
+      kReadChunkBytes +
+      2 * std::max({kMaxPemBlockBytes, kMaxDerCertificateBytes, segment::kMaxBlockBytes});
   std::unique_ptr<char[]> buffer(new char[capacity]);
   size_t carried = 0;
   std::string der_scratch;
+  std::optional<segment::BlockDecoder> decoder;  // a zstd context: only for segments
+  if (format == CertificateFileFormat::kSegment) decoder.emplace();
   uint64_t buffer_offset = offset;  // file offset of buffer[0]
   uint64_t read_offset = offset;    // next byte to read
   while (true) {
@@ -145,9 +179,18 @@ absl::StatusOr<FileReadResult> ReadCertificateFile(
     const std::string_view data(buffer.get(), carried + got);
     const bool at_end = read_offset >= size || got < want;
     bool lost_sync = false;
-    const size_t consumed = format == CertificateFileFormat::kPem
-                                ? ScanPem(data, at_end, &der_scratch, visit, &result)
-                                : ScanDer(data, visit, &result, &lost_sync);
+    size_t consumed = 0;
+    switch (format) {
+      case CertificateFileFormat::kPem:
+        consumed = ScanPem(data, at_end, &der_scratch, visit, &result);
+        break;
+      case CertificateFileFormat::kDer:
+        consumed = ScanDer(data, visit, &result, &lost_sync);
+        break;
+      case CertificateFileFormat::kSegment:
+        consumed = ScanSegment(data, at_end, &*decoder, visit, &result);
+        break;
+    }
     if (lost_sync) {
       buffer_offset = read_offset = size;  // counted once, as one malformed block
       break;
