@@ -115,8 +115,9 @@ EntryWriter::EntryWriter(DataFiles* files, bool include_expired, int64_t now_uni
       now_(now_unix_seconds),
       epoch_(files->epoch()) {}
 
-EntryWriter::EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds)
-    : owned_files_(std::make_unique<DataFiles>(std::move(data_dir))),
+EntryWriter::EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds,
+                         DataFilesOptions options)
+    : owned_files_(std::make_unique<DataFiles>(std::move(data_dir), options)),
       files_(owned_files_.get()),
       include_expired_(include_expired),
       now_(now_unix_seconds),
@@ -136,6 +137,22 @@ absl::StatusOr<bool> EntryWriter::Append(absl::string_view log_url, uint64_t tim
   }
   std::string date;  // "YYYY-MM-DD" fits the small-string buffer: no allocation
   AppendDate(&date, view_.not_after);
+  if (files_->format() == StorageFormat::kCompact) {
+    if (der.size() > segment::kMaxCertificateBytes) {
+      ++stats_.unparseable;  // over the bound every reader keeps
+      return false;
+    }
+    absl::StatusOr<bool> stored =
+        files_->AppendCertificate(date, issuer_id, log_url, timestamp_millis, der,
+                                  absl::string_view(view_.serial.data(), view_.serial.size()));
+    if (!stored.ok()) return stored.status();
+    if (!*stored) {
+      ++stats_.duplicates;
+      return false;
+    }
+    ++stats_.written;
+    return true;
+  }
   file_name_.assign(issuer_id.data(), issuer_id.size());
   file_name_.append(".pem");
   FormatPemBlockInto(log_url, timestamp_millis, der, &block_);

@@ -1,4 +1,6 @@
 // Appends fetched certificates to the data root as DESIGN.md §2 lays it out:
+// ROOT/<notAfter UTC date>/<issuer>.ctseg, one record per distinct
+// certificate (DataFiles de-duplicates); or, with the PEM format,
 // ROOT/<notAfter UTC date>/<issuer>.pem, one PEM block per entry with RFC 1421
 // headers:
 //
@@ -46,6 +48,7 @@ struct EntryWriterStats {
   uint64_t written = 0;
   uint64_t expired = 0;      // skipped: notAfter before now
   uint64_t unparseable = 0;  // skipped: no notAfter could be read
+  uint64_t duplicates = 0;   // skipped: stored already (compact format)
 };
 
 class EntryWriter {
@@ -54,13 +57,15 @@ class EntryWriter {
   // unless `include_expired`. `files` must outlive the writer.
   EntryWriter(DataFiles* files, bool include_expired, int64_t now_unix_seconds);
   // A writer with its own DataFiles on `data_dir` (one follower, and tests).
-  EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds);
+  EntryWriter(std::string data_dir, bool include_expired, int64_t now_unix_seconds,
+              DataFilesOptions options = {});
   EntryWriter(const EntryWriter&) = delete;
   EntryWriter& operator=(const EntryWriter&) = delete;
 
-  // Appends `der` to ROOT/<notAfter>/<issuer_id>.pem. Returns true when written,
-  // false when skipped (expired, or not a certificate whose validity can be
-  // read: counted in stats()). I/O errors name the file.
+  // Appends `der` to ROOT/<notAfter>/<issuer_id>.ctseg (or .pem, with the
+  // PEM format). Returns true when written, false when skipped (expired, a
+  // duplicate in the compact format, or not a certificate whose validity can
+  // be read: counted in stats()). I/O errors name the file.
   absl::StatusOr<bool> Append(absl::string_view log_url, uint64_t timestamp_millis,
                               absl::string_view der, absl::string_view issuer_id);
 

@@ -20,6 +20,12 @@ FetchMetrics::FetchMetrics(const std::vector<std::string>& log_names,
                       .Name("ct_fetch_certificates_expired_total")
                       .Help("Certificates skipped because they had expired.")
                       .Register(*registry_);
+  auto& duplicates = prometheus::BuildCounter()
+                         .Name("ct_fetch_certificates_duplicate_total")
+                         .Help(
+                             "Certificates not written because their issuer and serial were "
+                             "stored already (compact format).")
+                         .Register(*registry_);
   auto& failures = prometheus::BuildCounter()
                        .Name("ct_fetch_verification_failures_total")
                        .Help("Heads, proofs or entries that did not verify.")
@@ -51,6 +57,7 @@ FetchMetrics::FetchMetrics(const std::vector<std::string>& log_names,
     log.entries = &entries.Add(labels);
     log.written = &written.Add(labels);
     log.expired = &expired.Add(labels);
+    log.duplicates = &duplicates.Add(labels);
     log.verification_failures = &failures.Add(labels);
     log.errors = &errors.Add(labels);
     log.tree_size = &tree_size.Add(labels);
@@ -86,6 +93,7 @@ void FetchMetrics::OnCatchUp(const std::string& name, const absl::Status& status
   PerLog& log = it->second;
   log.written->Increment(static_cast<double>(totals.written - log.last_totals.written));
   log.expired->Increment(static_cast<double>(totals.expired - log.last_totals.expired));
+  log.duplicates->Increment(static_cast<double>(totals.duplicates - log.last_totals.duplicates));
   log.last_totals = totals;
   if (!status.ok()) {
     log.errors->Increment();

@@ -48,6 +48,7 @@ class FetchMetrics {
     prometheus::Counter* entries;
     prometheus::Counter* written;
     prometheus::Counter* expired;
+    prometheus::Counter* duplicates;
     prometheus::Counter* verification_failures;
     prometheus::Counter* errors;
     prometheus::Gauge* tree_size;

@@ -267,7 +267,8 @@ absl::Status LogFollower::CatchUp() {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   writer_ = options_.files != nullptr
                 ? std::make_unique<EntryWriter>(options_.files, options_.include_expired, now)
-                : std::make_unique<EntryWriter>(options_.data_dir, options_.include_expired, now);
+                : std::make_unique<EntryWriter>(options_.data_dir, options_.include_expired, now,
+                                                options_.storage);
   unsynced_entries_ = 0;
   last_sync_ = NowSeconds();
   absl::Status s =
@@ -280,6 +281,7 @@ absl::Status LogFollower::CatchUp() {
   stats_.written += w.written;
   stats_.expired += w.expired;
   stats_.unparseable += w.unparseable;
+  stats_.duplicates += w.duplicates;
   writer_.reset();
   // Between catch-ups a log holds no page buffers: with dozens of logs
   // waiting for their next poll, that memory is the others'.

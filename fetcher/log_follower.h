@@ -86,6 +86,8 @@ struct FollowerOptions {
   // Shared by the followers of one ct-fetch (not owned); when null, the
   // follower writes through its own DataFiles on data_dir.
   DataFiles* files = nullptr;
+  // The format and bounds of that own DataFiles.
+  DataFilesOptions storage;
   // Shared bound on the requests of lanes 1.. of every log (not owned; may be null).
   ConnectionLimiter* connections = nullptr;
   // This log's share of the memory bound: pages fetched ahead.

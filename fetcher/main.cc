@@ -89,6 +89,7 @@ struct Flags {
   int max_connections = 64;
   uint64_t memory_limit = uint64_t{512} << 20;
   uint64_t sync_entries = 16384;
+  DataFilesOptions storage;
   double poll_seconds = 60;
   bool cross_host_redirects = false;
   int stall_seconds = 30;
@@ -234,7 +235,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
   ProgressBoard board(names);
   // Shared by every log: the files (one writer per data root), the extra
   // request lanes and the memory for pages fetched ahead.
-  DataFiles files(flags.data_dir);
+  DataFiles files(flags.data_dir, flags.storage);
   ConnectionLimiter connections(flags.max_connections);
   const uint64_t memory_per_log = flags.memory_limit / std::max<size_t>(1, targets.size());
 
@@ -248,6 +249,7 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     FollowerOptions options;
     options.data_dir = flags.data_dir;
     options.files = &files;
+    options.storage = flags.storage;
     options.connections = &connections;
     options.max_buffered_bytes = memory_per_log;
     options.batch_size = flags.batch;
@@ -328,9 +330,9 @@ int Run(const Flags& flags, std::vector<LogTarget> targets) {
     failed = failed || f.failed;
     const EntryWriterStats& w = f.follower->writer_stats();
     std::fprintf(
-        stderr, "%s: %llu certificates written, %llu expired skipped%s\n",
+        stderr, "%s: %llu certificates written, %llu stored already, %llu expired skipped%s\n",
         f.follower->target().name.c_str(), static_cast<unsigned long long>(w.written),
-        static_cast<unsigned long long>(w.expired),
+        static_cast<unsigned long long>(w.duplicates), static_cast<unsigned long long>(w.expired),
         w.unparseable > 0 ? absl::StrCat(", ", w.unparseable, " unparseable skipped").c_str() : "");
   }
   return flags.once && failed ? 1 : 0;
@@ -362,6 +364,13 @@ int Main(int argc, char** argv) {
   std::string memory_limit_text;
   app.add_option("--memory-limit", memory_limit_text,
                  "memory for pages fetched ahead, shared by the logs (default 512MiB)");
+  std::string format_text = "compact";
+  app.add_option("--format", format_text,
+                 "compact: one zstd-compressed record per distinct certificate (.ctseg, the "
+                 "default); pem: every CT copy as a PEM block (.pem)");
+  std::string serial_memory_text;
+  app.add_option("--serial-memory", serial_memory_text,
+                 "memory for the serials that de-duplicate the compact format (default 256MiB)");
   app.add_option("--sync-entries", flags.sync_entries,
                  "fsync the files and save the state every N entries (and every 10 s): a crash "
                  "re-appends at most that many")
@@ -392,6 +401,19 @@ int Main(int argc, char** argv) {
           absl::StrCat("--memory-limit ", memory_limit_text, ": ", bytes.status().message()));
     }
     flags.memory_limit = *bytes;
+  }
+  {
+    const absl::StatusOr<StorageFormat> format = ParseStorageFormat(format_text);
+    if (!format.ok()) return Usage(std::string(format.status().message()));
+    flags.storage.format = *format;
+  }
+  if (!serial_memory_text.empty()) {
+    const absl::StatusOr<uint64_t> bytes = base::ParseByteSize(serial_memory_text);
+    if (!bytes.ok()) {
+      return Usage(
+          absl::StrCat("--serial-memory ", serial_memory_text, ": ", bytes.status().message()));
+    }
+    flags.storage.serial_memory = *bytes;
   }
   const int sources =
       !flags.log_list.empty() + !flags.rfc6962_log.empty() + !flags.tiled_log.empty();

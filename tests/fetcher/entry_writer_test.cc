@@ -30,6 +30,13 @@ std::string Issuer() {
       .value_or("");
 }
 
+// The PEM format (--format pem): every CT copy as a block.
+DataFilesOptions Pem() {
+  DataFilesOptions options;
+  options.format = StorageFormat::kPem;
+  return options;
+}
+
 int64_t NotAfter(const std::string& der) {
   x509::CertificateView view;
   EXPECT_TRUE(x509::ParseCertificateDer(der, &view).ok());
@@ -60,7 +67,7 @@ TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
   const std::string der = Issuer();
   ASSERT_FALSE(der.empty());
   const int64_t not_after = NotAfter(der);
-  EntryWriter writer(root.path(), /*include_expired=*/false, not_after - 86400);
+  EntryWriter writer(root.path(), /*include_expired=*/false, not_after - 86400, Pem());
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<bool> written = writer.Append("https://log.example/", 1000 * i, der, "ISSUER");
     ASSERT_TRUE(written.ok()) << written.status();
@@ -85,7 +92,7 @@ TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
   EXPECT_EQ(read[0], der);
 
   // Appends, never truncates.
-  EntryWriter again(root.path(), false, not_after - 86400);
+  EntryWriter again(root.path(), false, not_after - 86400, Pem());
   ASSERT_TRUE(again.Append("u", 0, der, "ISSUER").ok());
   ASSERT_TRUE(again.Commit().ok());
   read.clear();
@@ -108,7 +115,7 @@ TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
                                       block.substr(0, block.size() / 3)}) {
     ctmr::testing::WriteFile(path, contents);
     const size_t complete = contents.size() / block.size();
-    EntryWriter writer(root.path(), /*include_expired=*/true, 0);
+    EntryWriter writer(root.path(), /*include_expired=*/true, 0, Pem());
     ASSERT_TRUE(writer.Append("u", 0, der, "ISSUER").ok());
     ASSERT_TRUE(writer.Commit().ok());
     EXPECT_EQ(ctmr::testing::ReadFile(path).size(), (complete + 1) * block.size());
@@ -155,7 +162,7 @@ TEST(EntryWriterTest, CutsOnlyWhatTheMapHasNotRead) {
         x509::ReadCertificateFile(path, 0, x509::CertificateFileFormat::kPem, count);
     ASSERT_TRUE(mapped.ok()) << mapped.status();
 
-    EntryWriter writer(root.path(), /*include_expired=*/true, 0);
+    EntryWriter writer(root.path(), /*include_expired=*/true, 0, Pem());
     ASSERT_TRUE(writer.Append("u", 0, der, "ISSUER").ok());
     ASSERT_TRUE(writer.Commit().ok());
     const std::string now = ctmr::testing::ReadFile(path);
@@ -178,6 +185,46 @@ TEST(EntryWriterTest, RefusesToAppendToAFifo) {
       absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)));
   std::filesystem::create_directories(dir);
   ASSERT_EQ(::mkfifo((dir + "/ISSUER.pem").c_str(), 0644), 0);
+  EntryWriter writer(root.path(), /*include_expired=*/true, 0, Pem());
+  absl::StatusOr<bool> written = writer.Append("u", 0, der, "ISSUER");
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.status().message().find("not a regular file"), std::string::npos)
+      << written.status();
+}
+
+// The compact format: one record per serial, duplicates counted.
+TEST(EntryWriterTest, CompactStoresACertificateOnce) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  const int64_t not_after = NotAfter(der);
+  EntryWriter writer(root.path(), /*include_expired=*/true, 0);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<bool> written = writer.Append("https://log.example/", 1000 * i, der, "ISSUER");
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ(*written, i == 0);
+  }
+  ASSERT_TRUE(writer.Commit().ok());
+  EXPECT_EQ(writer.stats().written, 1u);
+  EXPECT_EQ(writer.stats().duplicates, 2u);
+  const std::string path = absl::StrCat(
+      root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)), "/ISSUER.ctseg");
+  std::vector<std::string> ders;
+  absl::StatusOr<x509::FileReadResult> r = x509::ReadCertificateFile(
+      path, 0, x509::CertificateFileFormat::kSegment, [&](std::string_view d) {
+        ders.emplace_back(d);
+        return true;
+      });
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(ders, std::vector<std::string>{der});
+}
+
+TEST(EntryWriterTest, CompactRefusesToAppendToAFifo) {
+  ctmr::testing::TempDir root;
+  const std::string der = Issuer();
+  const std::string dir =
+      absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(NotAfter(der))));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mkfifo((dir + "/ISSUER.ctseg").c_str(), 0644), 0);
   EntryWriter writer(root.path(), /*include_expired=*/true, 0);
   absl::StatusOr<bool> written = writer.Append("u", 0, der, "ISSUER");
   ASSERT_FALSE(written.ok());

@@ -7,8 +7,11 @@
 //   every request after a delay: the other two must reach their tree size
 //   while those are held (the order of events, not wall-clock times).
 // - ct-fetch is killed with SIGKILL at ten random moments and restarted: no
-//   state goes back, nothing is missing, and the map/reduce numbers are
-//   ct-gen's known answers (an uninterrupted run's).
+//   state goes back, nothing is missing, each certificate is stored once (the
+//   compact format's de-duplication across logs, rebuilt after each kill from
+//   what the segments hold) but for at most the entries since the last sync,
+//   no torn block remains, and the map/reduce numbers are ct-gen's known
+//   answers (an uninterrupted run's).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -115,26 +118,24 @@ int CountAt(const std::map<std::string, int64_t>& states, int64_t n) {
       std::count_if(states.begin(), states.end(), [n](const auto& s) { return s.second == n; }));
 }
 
-// Every certificate of the log is written at least once per log, none that
-// it does not hold, and no block is torn.
-void ExpectEveryEntryOfEveryLog(const std::string& root, const std::vector<ManifestEntry>& manifest,
-                                int64_t* extra_copies) {
+// The compact format (the default) with four logs of the same certificates:
+// no block torn, no certificate that the log does not hold, and each
+// (date, issuer, serial) stored once; *extra_copies counts the copies beyond
+// one. That none is missing is ExpectReduceMatchesKnownAnswers' part.
+void ExpectEachCertificateStoredOnce(const std::string& root,
+                                     const std::vector<ManifestEntry>& manifest,
+                                     int64_t* extra_copies) {
   uint64_t unparseable = 0;
   const std::map<std::string, int> written = WrittenCertificates(root, &unparseable);
   const std::map<std::string, int> want = CountDigests(manifest, 0, manifest.size());
   EXPECT_EQ(unparseable, 0u);
-  int64_t missing = 0, unknown = 0, total = 0;
-  for (const auto& [digest, count] : want) {
-    auto it = written.find(digest);
-    missing += std::max(0, kLogs * count - (it == written.end() ? 0 : it->second));
-  }
+  int64_t unknown = 0;
   for (const auto& [digest, count] : written) {
-    total += count;
     if (!want.count(digest)) unknown += count;
   }
-  EXPECT_EQ(missing, 0);
   EXPECT_EQ(unknown, 0);
-  *extra_copies = total - kLogs * static_cast<int64_t>(manifest.size());
+  *extra_copies = 0;
+  for (const auto& [serial, count] : WrittenSerials(root)) *extra_copies += count - 1;
 }
 
 TEST(FetchConcurrentTest, HeldLogsDoNotHoldUpTheOthers) {
@@ -169,7 +170,7 @@ TEST(FetchConcurrentTest, HeldLogsDoNotHoldUpTheOthers) {
   EXPECT_EQ(states.size(), static_cast<size_t>(kLogs));
   EXPECT_EQ(CountAt(states, n), kLogs) << ReadFile(out);
   int64_t extra = 0;
-  ExpectEveryEntryOfEveryLog(root, manifest, &extra);
+  ExpectEachCertificateStoredOnce(root, manifest, &extra);
   EXPECT_EQ(extra, 0);
   ExpectReduceMatchesKnownAnswers(root, log);
 }
@@ -255,8 +256,8 @@ TEST(FetchConcurrentTest, KilledTenTimesWhileFollowingFourLogs) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(CountAt(NextIndexes(root), n), kLogs) << run.output;
   int64_t extra = 0;
-  ExpectEveryEntryOfEveryLog(root, manifest, &extra);
-  std::cout << extra << " entries written twice after " << kills << " kills\n";
+  ExpectEachCertificateStoredOnce(root, manifest, &extra);
+  std::cout << extra << " certificates stored twice after " << kills << " kills\n";
   EXPECT_LE(extra, kills * kLogs * kRoundEntries);
   ExpectReduceMatchesKnownAnswers(root, log);
 }

@@ -9,6 +9,10 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
 #include "common/x509/certificate_file_reader.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/openssl_certificate_parser.h"
 #include "fetcher/verify/codec.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/test_support.h"
@@ -161,15 +167,16 @@ class FetchIntegrationTest : public ::testing::Test {
     return RunCommand(argv);
   }
 
-  // Complete PEM blocks under ROOT/2025-08-01.
+  // Certificates stored under ROOT/2025-08-01 (PEM blocks or segment records).
   uint64_t CountBlocks() {
     const std::string dir = root_ + "/" + kDateDir;
     uint64_t blocks = 0;
     for (const std::string& name : ListDir(dir)) {
-      if (!absl::EndsWith(name, ".pem")) continue;
+      const std::optional<x509::CertificateFileFormat> format = x509::FormatOfFileName(name);
+      if (!format) continue;
       auto ok = [](std::string_view) { return true; };
       absl::StatusOr<x509::FileReadResult> r =
-          x509::ReadCertificateFile(dir + "/" + name, 0, x509::CertificateFileFormat::kPem, ok);
+          x509::ReadCertificateFile(dir + "/" + name, 0, *format, ok);
       EXPECT_TRUE(r.ok()) << r.status();
       if (r.ok()) blocks += r->blocks - r->malformed_blocks;
     }
@@ -369,6 +376,79 @@ TEST_F(FetchIntegrationTest, LogListFromAUrlFollowsBothApis) {
       << r.output;
   EXPECT_EQ(CountBlocks(), 300u);
   EXPECT_EQ(StateFiles().size(), 1u);
+}
+
+// DESIGN.md §2.1: the compact format stores each distinct certificate once,
+// whichever API and log it comes through, in at most 350 bytes (the real
+// Navigli entries); the reports equal those of every CT copy stored as PEM.
+TEST_F(FetchIntegrationTest, CompactStoresEachNavigliCertificateOnceInUnder350Bytes) {
+  const std::string dir = MakeLogDir(512);
+  // Through both APIs into one root, as two logs holding the same entries
+  // (real certificates are in 2-4 logs). The server has one key, so one log
+  // ID and one state file: it is moved aside after the first API, so that
+  // the second fetches every entry again.
+  StartServer({"--log-dir", dir});
+  auto r = FetchRfc6962();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto set_aside = [this] {
+    const std::string state = StateFile();
+    ASSERT_FALSE(state.empty());
+    ASSERT_EQ(::rename(state.c_str(), (state + ".rfc6962").c_str()), 0);
+  };
+  set_aside();
+  r = FetchTiled();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 certificates written, 512 stored already"), std::string::npos)
+      << r.output;
+  // The reference: every CT copy as PEM, the distinct (issuer, serial) pairs
+  // counted with OpenSSL.
+  const std::string compact_root = root_;
+  root_ = tmp_.path() + "/pem-root";
+  ASSERT_EQ(FetchRfc6962({"--format", "pem"}).exit_code, 0);
+  set_aside();
+  ASSERT_EQ(FetchTiled({"--format", "pem"}).exit_code, 0);
+  std::set<std::pair<std::string, std::string>> distinct;
+  uint64_t copies = 0;
+  for (const std::string& name : ListDir(root_ + "/" + kDateDir)) {
+    if (!absl::EndsWith(name, ".pem")) continue;
+    const std::string issuer = name.substr(0, name.size() - 4);
+    absl::StatusOr<x509::FileReadResult> read =
+        x509::ReadCertificateFile(root_ + "/" + kDateDir + "/" + name, 0,
+                                  x509::CertificateFileFormat::kPem, [&](std::string_view der) {
+                                    x509::CertificateView view;
+                                    EXPECT_TRUE(x509::ParseCertificateWithOpenSsl(der, &view).ok());
+                                    distinct.emplace(issuer, std::string(view.serial));
+                                    ++copies;
+                                    return true;
+                                  });
+    ASSERT_TRUE(read.ok()) << read.status();
+  }
+  EXPECT_EQ(copies, 1024u);
+  root_ = compact_root;
+  EXPECT_EQ(CountBlocks(), distinct.size());
+  uint64_t bytes = 0;
+  for (const std::string& name : ListDir(root_ + "/" + kDateDir)) {
+    if (absl::StartsWith(name, "oracle.out")) continue;
+    bytes += ctmr::testing::ReadFile(root_ + "/" + kDateDir + "/" + name).size();
+  }
+  const double per_certificate = static_cast<double>(bytes) / distinct.size();
+  std::cout << bytes << " bytes for " << distinct.size()
+            << " distinct certificates: " << per_certificate << " bytes each\n";
+  EXPECT_LE(per_certificate, 350.0);
+
+  // The same reports from both roots.
+  std::map<std::string, std::string> summaries;
+  for (const std::string& root : {compact_root, tmp_.path() + "/pem-root"}) {
+    const std::string out = root + "-reports";
+    const auto report = RunCommand(ctmr::testing::RunOnceArgv(root, "2025-07-01", out));
+    ASSERT_EQ(report.exit_code, 0) << report.output;
+    const auto summary = nlohmann::json::parse(ctmr::testing::ReadFile(out + "/summary.json"),
+                                               nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(summary.is_object());
+    summaries[root] = summary["totals"].dump() + summary["issuers"].dump();
+    EXPECT_EQ(summary["totals"]["certs_active"].get<uint64_t>(), distinct.size());
+  }
+  EXPECT_EQ(summaries[compact_root], summaries[tmp_.path() + "/pem-root"]);
 }
 
 TEST_F(FetchIntegrationTest, LongRunningFollowsGrowthUntilSigterm) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -17,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/x509/certificate_file_reader.h"
+#include "common/x509/certificate_view.h"
+#include "common/x509/openssl_certificate_parser.h"
 #include "fetcher/verify/codec.h"
 #include "tests/support/test_support.h"
 
@@ -147,7 +150,8 @@ std::vector<std::string> FetchArgv(Api api, const std::string& url, const std::s
   } else {
     argv.insert(argv.end(), {"--tiled-log", url, "--origin", kBigLogOrigin});
   }
-  argv.insert(argv.end(), {"--log-key", key_base64, "--once", "--include-expired"});
+  argv.insert(argv.end(),
+              {"--log-key", key_base64, "--once", "--include-expired", "--format", "pem"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -199,10 +203,10 @@ std::map<std::string, int> WrittenCertificates(const std::string& root, uint64_t
   for (const std::string& date : ListDir(root)) {
     if (!IsDateName(date)) continue;
     for (const std::string& name : ListDir(absl::StrCat(root, "/", date))) {
-      if (!absl::EndsWith(name, ".pem")) continue;
+      const std::optional<x509::CertificateFileFormat> format = x509::FormatOfFileName(name);
+      if (!format) continue;
       absl::StatusOr<x509::FileReadResult> r = x509::ReadCertificateFile(
-          absl::StrCat(root, "/", date, "/", name), 0, x509::CertificateFileFormat::kPem,
-          [&](std::string_view der) {
+          absl::StrCat(root, "/", date, "/", name), 0, *format, [&](std::string_view der) {
             ++digests[verify::HexEncode(verify::Sha256(absl::string_view(der.data(), der.size())))];
             return true;
           });
@@ -212,6 +216,28 @@ std::map<std::string, int> WrittenCertificates(const std::string& root, uint64_t
   }
   if (unparseable != nullptr) *unparseable = malformed;
   return digests;
+}
+
+std::map<std::string, int> WrittenSerials(const std::string& root) {
+  std::map<std::string, int> copies;
+  for (const std::string& date : ListDir(root)) {
+    if (!IsDateName(date)) continue;
+    for (const std::string& name : ListDir(absl::StrCat(root, "/", date))) {
+      const std::optional<x509::CertificateFileFormat> format = x509::FormatOfFileName(name);
+      if (!format) continue;
+      x509::CertificateView view;
+      absl::StatusOr<x509::FileReadResult> r = x509::ReadCertificateFile(
+          absl::StrCat(root, "/", date, "/", name), 0, *format, [&](std::string_view der) {
+            EXPECT_TRUE(x509::ParseCertificateWithOpenSsl(der, &view).ok());
+            ++copies[absl::StrCat(
+                date, "/", name, " ",
+                verify::HexEncode(absl::string_view(view.serial.data(), view.serial.size())))];
+            return true;
+          });
+      EXPECT_TRUE(r.ok()) << r.status();
+    }
+  }
+  return copies;
 }
 
 std::string StateFile(const std::string& root) {

@@ -82,7 +82,9 @@ class LogServer {
   pid_t pid_ = -1;
 };
 
-// ct-fetch --once for one log served at `url` (both APIs from one server).
+// ct-fetch --once for one log served at `url` (both APIs from one server),
+// storing every CT copy (--format pem): the scale, crash and hostile tests
+// compare what is written with the log's manifest entry by entry.
 std::vector<std::string> FetchArgv(Api api, const std::string& url, const std::string& root,
                                    const std::string& key_base64,
                                    const std::vector<std::string>& extra = {});
@@ -97,10 +99,13 @@ struct ChildRun {
 // Runs argv, killing it (SIGKILL) if it is still running after `deadline_seconds`.
 ChildRun RunBounded(const std::vector<std::string>& argv, double deadline_seconds);
 
-// SHA-256 hex → count of every certificate block in ROOT/<date>/*.pem;
-// *unparseable counts blocks that are not base64 of a certificate.
+// SHA-256 hex → count of every certificate stored in ROOT/<date>/ (PEM
+// blocks and segment records); *unparseable counts blocks that are not a
+// certificate.
 std::map<std::string, int> WrittenCertificates(const std::string& root,
                                                uint64_t* unparseable = nullptr);
+// "<date>/<file> <serial hex>" → how many times that certificate is stored.
+std::map<std::string, int> WrittenSerials(const std::string& root);
 // The single state file under ROOT/state ("" if there is none or several).
 std::string StateFile(const std::string& root);
 // Its next_index, or -1.
