@@ -82,21 +82,18 @@ void ConvertRootToSegments(const std::string& from, const std::string& to, size_
     const std::string in = from + "/" + date;
     const std::string out = to + "/" + date;
     ::mkdir(out.c_str(), 0755);
-    // .cer sorts before .pem; the .pem's certificates go first.
-    std::map<std::string, std::vector<std::string>> pem, cer;
+    // In the order the map reads them: names sorted, so <issuer>.cer first.
+    std::map<std::string, std::vector<std::string>> ders_of_issuer;
     for (const std::string& name : List(in)) {
       const std::optional<x509::CertificateFileFormat> format = x509::FormatOfFileName(name);
       if (!format.has_value() || *format == x509::CertificateFileFormat::kSegment) continue;
-      auto& ders = (*format == x509::CertificateFileFormat::kPem
-                        ? pem
-                        : cer)[std::string(x509::IssuerIdOfFileName(name))];
-      for (std::string& der : CertificatesOfFile(in + "/" + name)) ders.push_back(std::move(der));
+      std::vector<std::string>& ders = ders_of_issuer[std::string(x509::IssuerIdOfFileName(name))];
+      // An empty block cannot be a record (nor is it a certificate).
+      for (std::string& der : CertificatesOfFile(in + "/" + name)) {
+        if (!der.empty()) ders.push_back(std::move(der));
+      }
     }
-    for (auto& [issuer, ders] : cer) {
-      std::vector<std::string>& all = pem[issuer];
-      all.insert(all.end(), ders.begin(), ders.end());
-    }
-    for (const auto& [issuer, ders] : pem) {
+    for (const auto& [issuer, ders] : ders_of_issuer) {
       WriteFile(out + "/" + issuer + std::string(segment::kFileExtension),
                 SegmentOf(ders, per_block));
     }

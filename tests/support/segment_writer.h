@@ -26,7 +26,8 @@ std::vector<std::string> CertificatesOfFile(const std::string& path);
 
 // For each date directory of the data root `from` (every folder named
 // YYYY-MM-DD), writes the same folder under `to` in which each issuer's
-// .pem and .cer files are one <issuer>.ctseg (the .pem's certificates first).
+// .pem and .cer files are one <issuer>.ctseg, in the order the map reads them
+// (empty blocks, which cannot be records, left out).
 void ConvertRootToSegments(const std::string& from, const std::string& to,
                            size_t per_block = segment::kMaxBlockRecords);
 
