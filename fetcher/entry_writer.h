@@ -12,9 +12,9 @@
 //   -----END CERTIFICATE-----
 //
 // One follower's writer: it parses each certificate for its notAfter (our
-// DER reader, OpenSSL only for what it refuses), formats the block into a
-// reused buffer and hands it to the shared DataFiles (data_files.h), which
-// owns the files. Commit() is DataFiles::Sync(): the caller saves its state
+// DER reader, OpenSSL only for what it refuses), formats the block
+// (common/x509/pem_writer.h) into a reused buffer and hands it to the shared DataFiles
+// (data_files.h), which owns the files. Commit() is DataFiles::Sync(): the caller saves its state
 // only after an OK Commit(), so a crash re-appends at most the uncommitted
 // entries (the map de-duplicates). In steady state Append() allocates
 // nothing. Not thread-safe: one EntryWriter per follower thread.
@@ -32,17 +32,6 @@
 #include "fetcher/data_files.h"
 
 namespace ctmr::fetch {
-
-// "2025-07-01T12:34:56.789Z" for milliseconds since the epoch.
-std::string FormatRfc3339Millis(uint64_t unix_millis);
-
-// One PEM block with the Log and Recorded-at headers (see above).
-std::string FormatPemBlock(absl::string_view log_url, uint64_t timestamp_millis,
-                           absl::string_view der);
-// The same, into *out (cleared first; its capacity is reused). No headers
-// when `log_url` is empty (issuer files).
-void FormatPemBlockInto(absl::string_view log_url, uint64_t timestamp_millis, absl::string_view der,
-                        std::string* out);
 
 struct EntryWriterStats {
   uint64_t written = 0;

@@ -16,9 +16,9 @@ size_t SkipNewline(std::string_view s, size_t pos) {
   return pos;
 }
 
-// Removes RFC 1421 header lines. Returns false when the headers are not
-// closed by a blank line.
-bool StripHeaders(std::string_view* body) {
+// Removes RFC 1421 header lines and stores them (without the blank line) in
+// *headers. Returns false when the headers are not closed by a blank line.
+bool StripHeaders(std::string_view* body, std::string_view* headers) {
   const size_t first_eol = body->find('\n');
   const std::string_view first_line = body->substr(0, first_eol);
   if (first_line.find(':') == std::string_view::npos) return true;
@@ -26,10 +26,12 @@ bool StripHeaders(std::string_view* body) {
   while (pos < body->size()) {
     size_t eol = body->find('\n', pos);
     if (eol == std::string_view::npos) return false;
+    const size_t line_start = pos;
     std::string_view line = body->substr(pos, eol - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = eol + 1;
     if (line.empty()) {
+      *headers = body->substr(0, line_start);
       body->remove_prefix(pos);
       return true;
     }
@@ -65,7 +67,7 @@ bool PemScanner::Next(PemBlock* block) {
     if (label_end == std::string_view::npos || line_end == std::string_view::npos) {
       if (buffer_.size() - begin > kMaxPemBlockBytes) {
         consumed_ = label_start;
-        *block = PemBlock{{}, {}, true};
+        *block = PemBlock{{}, {}, true, {}};
         return true;
       }
       return false;  // the BEGIN line is still being written
@@ -73,7 +75,7 @@ bool PemScanner::Next(PemBlock* block) {
     if (label_end > line_end) {
       // "-----BEGIN " without its closing dashes on the line: not a block.
       consumed_ = line_end + 1;
-      *block = PemBlock{{}, {}, true};
+      *block = PemBlock{{}, {}, true, {}};
       return true;
     }
     const std::string_view label = buffer_.substr(label_start, label_end - label_start);
@@ -97,13 +99,13 @@ bool PemScanner::Next(PemBlock* block) {
     if (next_begin != std::string_view::npos) {
       // A writer died mid-block and another block was appended after it.
       consumed_ = next_begin;
-      *block = PemBlock{label, {}, true};
+      *block = PemBlock{label, {}, true, {}};
       return true;
     }
     if (end == std::string_view::npos) {
       if (buffer_.size() - begin > kMaxPemBlockBytes) {
         consumed_ = body_start;
-        *block = PemBlock{label, {}, true};
+        *block = PemBlock{label, {}, true, {}};
         return true;
       }
       return false;  // half-written block: read it next time
@@ -117,22 +119,23 @@ bool PemScanner::Next(PemBlock* block) {
       // the bound.
       if (buffer_.size() - begin > kMaxPemBlockBytes) {
         consumed_ = end_label_start;
-        *block = PemBlock{label, {}, true};
+        *block = PemBlock{label, {}, true, {}};
         return true;
       }
       return false;
     }
     if (end_label_end == std::string_view::npos || end_label_end > end_line_end) {
       consumed_ = end_line_end + 1;
-      *block = PemBlock{label, {}, true};
+      *block = PemBlock{label, {}, true, {}};
       return true;
     }
     consumed_ = SkipNewline(buffer_, end_label_end + kDashes.size());
     std::string_view body = buffer_.substr(body_start, end - body_start);
     const std::string_view end_label =
         buffer_.substr(end_label_start, end_label_end - end_label_start);
-    const bool headers_ok = StripHeaders(&body);
-    *block = PemBlock{label, body, end_label != label || !headers_ok};
+    std::string_view headers;
+    const bool headers_ok = StripHeaders(&body, &headers);
+    *block = PemBlock{label, body, end_label != label || !headers_ok, headers};
     return true;
   }
 }

@@ -13,7 +13,7 @@
 //    so the next read starts at its BEGIN line.
 //  - RFC 1421 header lines at the start of a body ("Log: ...",
 //    "Recorded-at: ..."), up to and including the blank line after them, are
-//    not part of body.
+//    not part of body; they are in `headers` (pem_writer.h parses them).
 //  - Text outside blocks is skipped. A block that can never complete — a new
 //    BEGIN before its END, an END with another label, a missing blank line
 //    after headers, or more than kMaxPemBlockBytes without an END — is
@@ -34,6 +34,7 @@ struct PemBlock {
   std::string_view label;  // "CERTIFICATE"
   std::string_view body;   // base64 text, headers removed
   bool malformed = false;
+  std::string_view headers;  // the header lines, each ended by '\n'; "" when none
 };
 
 class PemScanner {

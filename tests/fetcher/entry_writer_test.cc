@@ -1,5 +1,5 @@
-// fetcher/entry_writer: PEM blocks with RFC 1421 headers that the map's reader
-// parses back, one folder per notAfter date, expired certificates skipped.
+// fetcher/entry_writer: PEM blocks (common/x509/pem_writer.h) that the map's
+// reader parses back, one folder per notAfter date, expired certificates skipped.
 #include "fetcher/entry_writer.h"
 
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 #include "common/x509/certificate_view.h"
 #include "common/x509/der_certificate_parser.h"
 #include "common/x509/pem_scanner.h"
+#include "common/x509/pem_writer.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr::fetch {
@@ -41,25 +42,6 @@ int64_t NotAfter(const std::string& der) {
   x509::CertificateView view;
   EXPECT_TRUE(x509::ParseCertificateDer(der, &view).ok());
   return view.not_after;
-}
-
-TEST(EntryWriterTest, FormatsRfc3339) {
-  EXPECT_EQ(FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(FormatRfc3339Millis(1746292403102), "2025-05-03T17:13:23.102Z");
-}
-
-TEST(EntryWriterTest, BlockHasHeadersAndWrappedBase64) {
-  const std::string block = FormatPemBlock("https://log.example/", 1746292403102, "\x30\x03xyz");
-  EXPECT_EQ(block,
-            "-----BEGIN CERTIFICATE-----\nLog: https://log.example/\n"
-            "Recorded-at: 2025-05-03T17:13:23.102Z\n\nMAN4eXo=\n-----END CERTIFICATE-----\n");
-  const std::string der = Issuer();
-  const std::string big = FormatPemBlock("u", 0, der);
-  size_t longest = 0;
-  for (size_t pos = 0, next; (next = big.find('\n', pos)) != std::string::npos; pos = next + 1) {
-    longest = std::max(longest, next - pos);
-  }
-  EXPECT_EQ(longest, 64u);
 }
 
 TEST(EntryWriterTest, WritesByNotAfterAndReadsBack) {
@@ -108,7 +90,7 @@ TEST(EntryWriterTest, CutsATornLastBlockBeforeAppending) {
   const std::string dir =
       absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)));
   const std::string path = dir + "/ISSUER.pem";
-  const std::string block = FormatPemBlock("u", 0, der);
+  const std::string block = x509::FormatPemBlock("u", 0, der);
   std::filesystem::create_directories(dir);
   // Two complete blocks and the first half of a third: a kill -9 mid-write.
   for (const std::string& contents : {absl::StrCat(block, block, block.substr(0, block.size() / 2)),
@@ -137,8 +119,8 @@ TEST(EntryWriterTest, CutsOnlyWhatTheMapHasNotRead) {
   const std::string dir =
       absl::StrCat(root.path(), "/", base::FormatDate(base::DayOfUnixSeconds(not_after)));
   const std::string path = dir + "/ISSUER.pem";
-  const std::string block = FormatPemBlock("https://log.example/", 0, der);
-  const std::string added = FormatPemBlock("u", 0, der);
+  const std::string block = x509::FormatPemBlock("https://log.example/", 0, der);
+  const std::string added = x509::FormatPemBlock("u", 0, der);
   std::string crlf;
   for (char c : block + block) {
     if (c == '\n') crlf += '\r';
