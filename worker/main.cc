@@ -2,6 +2,8 @@
 //
 //   ct-worker map DIR ...                        map each date directory in place, no coordinator
 //   ct-worker map --plan FILE --index I          map entry I of `ct-coordinator plan`'s list
+//   ct-worker cat FILE|DIR ...                   print segment files' certificates as PEM
+//   ct-worker compact DIR ...                    rewrite date directories' PEM files as segments
 //   ct-worker --connect ENDPOINT [--threads N] [--memory-limit SIZE] [--data-dir ROOT]
 //                                                serve a coordinator's map and shard tasks
 #include <glog/logging.h>
@@ -23,6 +25,7 @@
 #include "common/metrics/task_metrics.h"
 #include "common/names/registered_domain.h"
 #include "common/rpc/zmq_util.h"
+#include "worker/segment_tools.h"
 #include "worker/task_runner.h"
 #include "worker/zmq_worker.h"
 
@@ -58,6 +61,56 @@ int RunMap(const std::vector<std::string>& dirs, bool openssl_only) {
         static_cast<unsigned long long>(stats->unparseable_blocks),
         static_cast<unsigned long long>(stats->bytes_read), seconds,
         stats->committed ? "" : " (unchanged)");
+  }
+  return exit_code;
+}
+
+// Exit 1 when a block was bad, a path could not be read, or stdout failed
+// (a closed pipe): the output is not the whole input.
+int RunCat(const std::vector<std::string>& paths) {
+  std::string buffer;
+  auto flush = [&buffer] {
+    std::fwrite(buffer.data(), 1, buffer.size(), stdout);
+    buffer.clear();
+  };
+  const ctmr::worker::CatResult result = ctmr::worker::CatSegments(
+      paths,
+      [&](std::string_view text) {
+        buffer.append(text.data(), text.size());
+        if (buffer.size() >= (1 << 20)) flush();
+      },
+      [&](const std::string& line) {
+        flush();  // so the message follows the blocks before it
+        std::fflush(stdout);
+        std::fprintf(stderr, "ct-worker cat: %s\n", line.c_str());
+      });
+  flush();
+  const bool written = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  if (!written) std::fprintf(stderr, "ct-worker cat: cannot write to stdout\n");
+  return result.ok() && written ? 0 : 1;
+}
+
+int RunCompact(const std::vector<std::string>& dirs) {
+  int exit_code = 0;
+  for (const std::string& dir : dirs) {
+    absl::StatusOr<ctmr::worker::CompactStats> stats = ctmr::worker::CompactDirectory(dir);
+    if (!stats.ok()) {
+      std::fprintf(stderr, "ct-worker compact: %s: %s\n", dir.c_str(),
+                   std::string(stats.status().message()).c_str());
+      exit_code = 1;
+      continue;
+    }
+    std::printf(
+        "%s: %llu segments written from %llu files, %llu records (%llu unparseable), %llu "
+        "duplicates removed, %llu bad segment blocks kept, %llu -> %llu bytes\n",
+        dir.c_str(), static_cast<unsigned long long>(stats->segments_written),
+        static_cast<unsigned long long>(stats->sources_removed),
+        static_cast<unsigned long long>(stats->records),
+        static_cast<unsigned long long>(stats->unparseable),
+        static_cast<unsigned long long>(stats->duplicates),
+        static_cast<unsigned long long>(stats->bad_segment_blocks),
+        static_cast<unsigned long long>(stats->bytes_before),
+        static_cast<unsigned long long>(stats->bytes_after));
   }
   return exit_code;
 }
@@ -178,7 +231,7 @@ int Main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"ct-worker: map CT certificate directories into per-issuer tallies"};
-  app.require_subcommand(-1);  // at most one: `map`, or none with --connect
+  app.require_subcommand(-1);  // at most one: `map`, `cat`, `compact`, or none with --connect
   ConnectFlags connect;
   CLI::Option* connect_opt = app.add_option(
       "--connect", connect.endpoint, "serve the coordinator at ENDPOINT (e.g. tcp://host:5555)");
@@ -230,6 +283,19 @@ int Main(int argc, char** argv) {
   bool openssl_only = false;
   map->add_flag("--openssl-only", openssl_only,
                 "decode with OpenSSL alone (the reference path; for benchmarks)");
+  std::vector<std::string> cat_paths;
+  CLI::App* cat = app.add_subcommand(
+      "cat",
+      "print the certificates of segment files (.ctseg) as PEM blocks with Log and "
+      "Recorded-at headers");
+  cat->add_option("PATH", cat_paths, "segment files, or directories (their *.ctseg files)")
+      ->required();
+  std::vector<std::string> compact_dirs;
+  CLI::App* compact = app.add_subcommand(
+      "compact",
+      "rewrite date directories' *.pem and *.cer files as one <issuer>.ctseg each, without "
+      "duplicates (takes the data root's locks: stop ct-fetch first)");
+  compact->add_option("DIR", compact_dirs, "date directories (ROOT/YYYY-MM-DD)")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -245,6 +311,13 @@ int Main(int argc, char** argv) {
     }
     connect.memory_limit = *bytes;
   }
+  if ((cat->parsed() || compact->parsed()) && connect_opt->count() > 0) {
+    std::fprintf(stderr, "ct-worker: --connect cannot be combined with %s\n",
+                 cat->parsed() ? "cat" : "compact");
+    return 2;
+  }
+  if (cat->parsed()) return RunCat(cat_paths);
+  if (compact->parsed()) return RunCompact(compact_dirs);
   if (map->parsed()) {
     if (connect_opt->count() > 0) {
       std::fprintf(stderr, "ct-worker: --connect cannot be combined with map\n");
@@ -265,7 +338,7 @@ int Main(int argc, char** argv) {
     return RunMap(dirs, openssl_only);
   }
   if (connect_opt->count() > 0) return RunConnected(connect);
-  std::fprintf(stderr, "ct-worker: give a subcommand (map) or --connect ENDPOINT\n%s",
+  std::fprintf(stderr, "ct-worker: give a subcommand (map, cat, compact) or --connect ENDPOINT\n%s",
                app.help().c_str());
   return 2;
 }
