@@ -3,6 +3,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -94,10 +95,11 @@ absl::Status BlockBuilder::AppendBlock(const std::vector<Record>& records, std::
   std::string body;
   body.reserve(records.size() * 1400);
   for (const Record& r : records) {
-    if (r.der.empty() || r.der.size() > kMaxCertificateBytes || r.log_url.size() > kMaxLogUrlBytes) {
-      return absl::InvalidArgumentError(absl::StrCat("a record of ", r.der.size(),
-                                                     " DER bytes and a log URL of ",
-                                                     r.log_url.size(), " bytes is over the bounds"));
+    if (r.der.empty() || r.der.size() > kMaxCertificateBytes ||
+        r.log_url.size() > kMaxLogUrlBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a record of ", r.der.size(), " DER bytes and a log URL of ",
+                       r.log_url.size(), " bytes is over the bounds"));
     }
     size_t index = 0;
     while (index < logs.size() && logs[index] != r.log_url) ++index;
@@ -175,7 +177,16 @@ bool SegmentScanner::Next(BlockView* block) {
   }
   if (!found_header) {
     if (at_end_) {
+      // To the end, but for a last few bytes that may be a block's header
+      // still being written (they start like one): they are a torn tail.
       next = buffer_.size();
+      for (size_t p = std::max(at + 1, limit); p < buffer_.size(); ++p) {
+        const size_t n = std::min(kMagic.size(), buffer_.size() - p);
+        if (buffer_.compare(p, n, kMagic.substr(0, n)) == 0) {
+          next = p;
+          break;
+        }
+      }
     } else if (buffer_.size() - at <= kMaxBlockBytes) {
       return false;  // the next header may be just past this buffer
     }
@@ -187,29 +198,6 @@ bool SegmentScanner::Next(BlockView* block) {
   block->corrupt = true;
   consumed_ = next;
   return true;
-}
-
-size_t CompleteSegmentPrefix(std::string_view tail) {
-  // Start at the first header that checks: before it is the end of a block
-  // that began before the window.
-  size_t start = 0;
-  for (;;) {
-    const size_t hit = tail.find(kMagic, start);
-    if (hit == std::string_view::npos || tail.size() - hit < kHeaderBytes) {
-      return tail.size() < kHeaderBytes ? 0 : tail.size();
-    }
-    BlockView probe;
-    if (ReadHeader(tail.data() + hit, &probe)) {
-      start = hit;
-      break;
-    }
-    start = hit + 1;
-  }
-  SegmentScanner scanner(tail.substr(start), /*at_end_of_input=*/true);
-  BlockView block;
-  while (scanner.Next(&block)) {
-  }
-  return start + scanner.consumed();
 }
 
 BlockDecoder::BlockDecoder() : dctx_(ZSTD_createDCtx()) {}
@@ -226,8 +214,8 @@ absl::Status BlockDecoder::Decode(const BlockView& block,
   const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), raw_.data(), raw_.size(),
                                        block.payload.data(), block.payload.size());
   if (ZSTD_isError(n) || n != block.raw_size) {
-    return absl::DataLossError(absl::StrCat("the block at ", block.offset,
-                                            " does not decompress to its size"));
+    return absl::DataLossError(
+        absl::StrCat("the block at ", block.offset, " does not decompress to its size"));
   }
   std::string_view in(raw_);
   uint64_t n_logs = 0;
@@ -238,7 +226,8 @@ absl::Status BlockDecoder::Decode(const BlockView& block,
   for (uint64_t i = 0; i < n_logs; ++i) {
     std::string_view url;
     if (!GetBytes(&in, kMaxLogUrlBytes, &url)) {
-      return absl::DataLossError(absl::StrCat("the block at ", block.offset, " has a bad log table"));
+      return absl::DataLossError(
+          absl::StrCat("the block at ", block.offset, " has a bad log table"));
     }
     logs_.push_back(url);
   }
@@ -255,9 +244,8 @@ absl::Status BlockDecoder::Decode(const BlockView& block,
     records_.push_back(r);
   }
   if (records_.size() != block.records) {
-    return absl::DataLossError(
-        absl::StrCat("the block at ", block.offset, " holds ", records_.size(), " records, not ",
-                     block.records));
+    return absl::DataLossError(absl::StrCat("the block at ", block.offset, " holds ",
+                                            records_.size(), " records, not ", block.records));
   }
   for (const Record& r : records_) visit(r);
   return absl::OkStatus();

@@ -13,9 +13,10 @@
 //  - corrupt regions: bytes that are no block (a header that does not check),
 //    up to the next header that does, or to the end of the input when it is
 //    the file's end (so a flipped byte costs one block, never the file);
-//  - nothing for a torn tail (fewer than 32 bytes, or a good header whose
-//    payload is short): consumed() stops before it, the map reads it next
-//    time, and ct-fetch cuts it before it appends.
+//  - nothing for a torn tail (fewer than 32 bytes that start like a header,
+//    or a good header whose payload is short): consumed() stops before it,
+//    the map reads it next time, and ct-fetch, which scans a segment from a
+//    block boundary before it appends, cuts it there.
 // Every size read from a file is bounded (kMax*), so hostile bytes cannot make
 // a reader allocate without end.
 #ifndef CT_COMMON_SEGMENT_SEGMENT_H_
@@ -40,7 +41,8 @@ inline constexpr size_t kMaxBlockRecords = 256;
 inline constexpr size_t kTargetRawBytes = 192 << 10;
 inline constexpr size_t kMaxCertificateBytes = 1 << 20;
 inline constexpr size_t kMaxLogUrlBytes = 4096;
-inline constexpr size_t kMaxRawBytes = kTargetRawBytes + kMaxCertificateBytes + 64 * kMaxLogUrlBytes;
+inline constexpr size_t kMaxRawBytes =
+    kTargetRawBytes + kMaxCertificateBytes + 64 * kMaxLogUrlBytes;
 inline constexpr size_t kMaxPayloadBytes = kMaxRawBytes + (kMaxRawBytes >> 7) + 1024;
 // Longer than any block: the torn-tail cut reads this much of a file's end.
 inline constexpr size_t kMaxBlockBytes = kHeaderBytes + kMaxPayloadBytes;
@@ -76,8 +78,8 @@ class BlockBuilder {
 
 // What a scan found.
 struct BlockView {
-  uint64_t offset = 0;  // in the scanned buffer
-  uint64_t size = 0;    // bytes, header included
+  uint64_t offset = 0;   // in the scanned buffer
+  uint64_t size = 0;     // bytes, header included
   bool corrupt = false;  // bytes that are no block (counted as one bad block)
   uint32_t records = 0;  // as the header says (0 when corrupt)
   uint32_t raw_size = 0;
@@ -99,12 +101,6 @@ class SegmentScanner {
   bool at_end_;
   size_t consumed_ = 0;
 };
-
-// Length of the prefix of `tail` (the last bytes of a file, up to its end,
-// starting anywhere) that a map reading to the end consumes; what follows is
-// a torn block. Bytes before the first good header are taken as consumed (the
-// window may start inside a block).
-size_t CompleteSegmentPrefix(std::string_view tail);
 
 // Decompresses and checks blocks. Not thread-safe; owns a zstd context and a
 // reused buffer of at most kMaxRawBytes.
