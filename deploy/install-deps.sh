@@ -12,7 +12,8 @@ packages=(
   libssl-dev openssl libprotobuf-dev protobuf-compiler libzmq3-dev cppzmq-dev
   libcurl4-openssl-dev zlib1g-dev libpsl-dev publicsuffix libgoogle-glog-dev libgtest-dev libgmock-dev
   # libraries we chose (README: "Dependencies")
-  libabsl-dev nlohmann-json3-dev libsimdjson-dev libdeflate-dev libcli11-dev libxxhash-dev libbenchmark-dev
+  libabsl-dev nlohmann-json3-dev libsimdjson-dev libdeflate-dev libzstd-dev libcli11-dev libxxhash-dev
+  libbenchmark-dev
   prometheus-cpp-dev libcivetweb-dev
   # tests and benchmarks; chromium opens report.html in the browser test
   python3 time procps curl iproute2 chromium fonts-dejavu-core
