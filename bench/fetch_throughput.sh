@@ -54,6 +54,12 @@
 #   LOG=generated [CERTS=91000] bench/fetch_throughput.sh   # part 1 on make_big_log.sh's log
 #   LOG=generated BIG_LOG=DIR bench/fetch_throughput.sh     # ... reusing its output DIR
 #   MULTI=0 bench/fetch_throughput.sh                      # part 1 only
+#   FORMAT=pem bench/fetch_throughput.sh                   # every CT copy as PEM
+#
+# FORMAT (ct-fetch --format, default compact): on the cycled Navigli log all but
+# the first 512 entries are duplicates, which the compact format looks up and
+# skips; FORMAT=pem writes every entry (the cost of a write per entry), and
+# LOG=generated writes distinct certificates in either format.
 #
 # LOG=generated serves tests/fetch_log_server/make_big_log.sh's ct-gen log instead
 # (CERTS=91000: 100,981 entries, 9 % precertificates); part 2 stays on Navigli.
@@ -66,6 +72,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 log_kind=${LOG:-navigli}
 entries_wanted=${ENTRIES:-100000}
+format=${FORMAT:-compact}
 certs=${CERTS:-91000}
 runs=${RUNS:-3}
 batch=${BATCH:-1000}
@@ -228,7 +235,8 @@ run_ct_fetch() {  # API
     args=(--tiled-log "$url" --origin "$origin")
   fi
   if ! timed "$ct_fetch" --data-dir "$work/root" "${args[@]}" --log-key "${key_b64[main]}" \
-    --batch "$batch" --parallel "$parallel" --once --include-expired 2>"$work/fetch.err"; then
+    --batch "$batch" --parallel "$parallel" --format "$format" --once --include-expired \
+    2>"$work/fetch.err"; then
     cat "$work/fetch.err" >&2
     die "ct-fetch failed"
   fi
@@ -303,7 +311,7 @@ wall_of() { median <<<"${walls[$1]:-}"; }
 cpu_of() { median <<<"${cpus[$1]:-}"; }
 
 echo
-echo "ct-fetch: $build/bin/ct-fetch, built $ct_fetch_built"
+echo "ct-fetch: $build/bin/ct-fetch, built $ct_fetch_built, --format $format"
 echo "$entries entries ($log_kind), batch $batch, parallel $parallel; medians of $runs runs;" \
   "clients on CPU $fetch_cpu, server on CPU $server_cpu"
 printf '%-8s %10s %14s %15s %10s %20s %16s %9s\n' api "entries/s" "entries/cpu-s" \
@@ -364,7 +372,8 @@ for ((r = 0; r < runs; r++)); do
   for name in "${names[@]}"; do cpu0[$name]=$(server_cpu_seconds "$name"); done
   t0=$EPOCHREALTIME
   if ! timed "$ct_fetch" --data-dir "$work/root" --log-list "$work/multi-logs.json" \
-    --batch "$batch" --parallel "$parallel" --once --include-expired 2>&1 >/dev/null |
+    --batch "$batch" --parallel "$parallel" --format "$format" --once --include-expired \
+    2>&1 >/dev/null |
     stamp >"$work/multi.err"; then
     cat "$work/multi.err" >&2
     die "ct-fetch --log-list failed"
