@@ -17,6 +17,8 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev
   # tests and benchmarks; chromium opens report.html in the browser test
   python3 time procps curl iproute2 chromium fonts-dejavu-core
+  # systemd-analyze checks deploy/systemd's units (not in a bare Debian 12 container)
+  systemd
 )
 # npm installs report/'s charting library. Debian's npm brings Debian's nodejs;
 # a machine that has node and npm from elsewhere keeps them.
