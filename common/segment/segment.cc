@@ -90,10 +90,12 @@ absl::Status BlockBuilder::AppendBlock(const std::vector<Record>& records, std::
         absl::StrCat("a block holds 1 to ", kMaxBlockRecords, " records, not ", records.size()));
   }
   // The log table: records name their log by index; most blocks have one or two.
-  std::vector<std::string_view> logs;
+  // Members, reused: a block allocates nothing once the buffers have grown.
+  std::vector<std::string_view>& logs = logs_;
+  std::string& body = body_;
+  logs.clear();
   raw_.clear();
-  std::string body;
-  body.reserve(records.size() * 1400);
+  body.clear();
   for (const Record& r : records) {
     if (r.der.empty() || r.der.size() > kMaxCertificateBytes ||
         r.log_url.size() > kMaxLogUrlBytes) {

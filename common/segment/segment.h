@@ -72,8 +72,11 @@ class BlockBuilder {
   absl::Status AppendBlock(const std::vector<Record>& records, std::string* out);
 
  private:
-  void* cctx_;       // ZSTD_CCtx
-  std::string raw_;  // reused
+  void* cctx_;  // ZSTD_CCtx
+  // Reused between blocks.
+  std::string raw_;
+  std::string body_;
+  std::vector<std::string_view> logs_;
 };
 
 // What a scan found.
