@@ -1,5 +1,7 @@
 #include "fetcher/log_follower.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -288,6 +290,9 @@ absl::Status LogFollower::CatchUp() {
   http_->ReleaseBuffers();
   for (auto& client : lane_clients_) client->ReleaseBuffers();
   batches_.Release();
+  // ct-fetch keeps freed buffers in malloc's arenas while pages flow (main.cc):
+  // what the log just released goes back to the kernel here.
+  malloc_trim(0);
   Report(state, /*done=*/true);
   return s;
 }
