@@ -48,14 +48,17 @@ TEST(FetchMetricsTest, CatchUpResultsCountWritesAndFailures) {
   EntryWriterStats totals;
   totals.written = 10;
   totals.expired = 2;
+  totals.duplicates = 4;
   metrics.OnCatchUp("a", absl::OkStatus(), totals);
   totals.written = 15;
+  totals.duplicates = 7;
   metrics.OnCatchUp("a", absl::DataLossError("bad proof"), totals);
   metrics.OnCatchUp("a", absl::UnavailableError("down"), totals);
   metrics.OnRetry();
   const std::string text = Scrape(metrics);
   EXPECT_NE(text.find("ct_fetch_certificates_written_total{log=\"a\"} 15"), std::string::npos);
   EXPECT_NE(text.find("ct_fetch_certificates_expired_total{log=\"a\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("ct_fetch_certificates_duplicate_total{log=\"a\"} 7"), std::string::npos);
   EXPECT_NE(text.find("ct_fetch_verification_failures_total{log=\"a\"} 1"), std::string::npos);
   EXPECT_NE(text.find("ct_fetch_errors_total{log=\"a\"} 2"), std::string::npos);
   EXPECT_NE(text.find("ct_fetch_http_retries_total 1"), std::string::npos) << text;
