@@ -3,7 +3,7 @@
 # (a benchmark, not a test).
 #
 # Generates a clean ct-gen corpus, writes it again as one <issuer>.ctseg per
-# issuer and date (bench/pem_to_segments), and maps both with `ct-worker map`,
+# issuer and date (a copy, `ct-worker compact`ed), and maps both with `ct-worker map`,
 # pinned to one CPU, from the page cache, alternating, R times each. Reports
 # the medians: certificates per second, bytes read per certificate, and peak
 # RSS. Both forms must count the same certificates.
@@ -28,15 +28,19 @@ corpus=${corpus:-/tmp/ct-bench-clean-$certs}
 segments=$corpus-segments
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j 2 --target ct-gen ct-worker pem_to_segments >/dev/null
+cmake --build "$build" -j 2 --target ct-gen ct-worker >/dev/null
 if [[ ! -f "$corpus/known-answers.json" ]]; then
   rm -rf "$corpus"
   "$build/bin/ct-gen" --out "$corpus" --certs "$certs" --clean --days 10 --as-of 2026-11-26 \
     --first-date 2026-11-26 --seed 1 >&2
 fi
 if [[ ! -f "$segments/.complete" ]]; then
+  # The same certificates as segments: a copy of the corpus, compacted as an
+  # operator migrates a data root (ct-worker compact, README "Segments").
   rm -rf "$segments"
-  "$build/bin/pem_to_segments" "$corpus" "$segments" >&2
+  cp -r "$corpus" "$segments"
+  rm -rf "$segments"/state
+  "$build/bin/ct-worker" compact "$segments"/20??-??-?? >&2
   touch "$segments/.complete"
 fi
 dirs_of() { find "$1" -mindepth 1 -maxdepth 1 -type d -name '20??-??-??' | sort; }
