@@ -23,6 +23,7 @@
 
 #include "common/x509/certificate_view.h"
 #include "common/x509/openssl_certificate_parser.h"
+#include "tests/support/certificate_expectations.h"
 #include "tests/support/fifo_guard.h"
 
 namespace ctmr::x509 {
@@ -101,16 +102,7 @@ std::string FetchedPem(std::string_view der, int i) {
                       "/\nRecorded-at: 2026-11-26T10:11:" + std::to_string(10 + i % 50) + "Z\n\n");
 }
 
-// The visitor the map uses: the bytes must be a certificate OpenSSL reads.
-struct Visitor {
-  std::vector<std::string> seen;
-  bool operator()(std::string_view der) {
-    CertificateView view;
-    if (!ParseCertificateWithOpenSsl(der, &view).ok()) return false;
-    seen.emplace_back(der);
-    return true;
-  }
-};
+using Visitor = ::ctmr::testing::OpenSslVisitor;
 
 class CertificateFileReaderTest : public ::testing::Test {
  protected:

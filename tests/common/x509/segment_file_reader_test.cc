@@ -12,6 +12,7 @@
 #include "common/x509/certificate_file_reader.h"
 #include "common/x509/certificate_view.h"
 #include "common/x509/openssl_certificate_parser.h"
+#include "tests/support/certificate_expectations.h"
 #include "tests/support/segment_writer.h"
 #include "tests/support/test_support.h"
 
@@ -22,16 +23,7 @@ using ::ctmr::testing::AppendFile;
 using ::ctmr::testing::SegmentOf;
 using ::ctmr::testing::WriteFile;
 
-// The visitor the map uses: the bytes must be a certificate OpenSSL reads.
-struct Visitor {
-  std::vector<std::string> seen;
-  bool operator()(std::string_view der) {
-    CertificateView view;
-    if (!ParseCertificateWithOpenSsl(der, &view).ok()) return false;
-    seen.emplace_back(der);
-    return true;
-  }
-};
+using Visitor = ::ctmr::testing::OpenSslVisitor;
 
 class SegmentFileReaderTest : public ::testing::Test {
  protected:
