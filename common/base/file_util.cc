@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -34,52 +35,55 @@ std::string DirectoryOf(const std::string& path) {
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
-                                 Durability durability, mode_t mode) {
-  const bool sync = durability == Durability::kSynced;
+absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path,
+                                                                           mode_t mode) {
   // A name of its own per writer: two processes committing the same file (a
   // stalled worker and the one its task went to) must not write one temp file.
   static std::atomic<uint64_t> sequence{0};
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", sequence.fetch_add(1));
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", sequence.fetch_add(1));
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
+  std::unique_ptr<AtomicFileWriter> writer(new AtomicFileWriter(path, std::move(tmp), fd));
   // The umask may have taken bits away (never added any): set exactly `mode`.
-  if (::fchmod(fd, mode) != 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "cannot chmod", tmp);
-  }
+  if (::fchmod(fd, mode) != 0) return writer->Fail(errno, "cannot chmod");
+  return writer;
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+absl::Status AtomicFileWriter::Fail(int err, const char* what) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  return ErrnoStatus(err, what, tmp_);
+}
+
+absl::Status AtomicFileWriter::Append(std::string_view bytes) {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(tmp_, " is closed"));
   size_t written = 0;
-  while (written < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ErrnoStatus(err, "cannot write", tmp);
+      return Fail(errno, "cannot write");
     }
     written += static_cast<size_t>(n);
   }
-  if (sync && ::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "cannot fsync", tmp);
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "cannot close", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "cannot rename", tmp);
-  }
+  return absl::OkStatus();
+}
+
+absl::Status AtomicFileWriter::Commit(Durability durability) {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(tmp_, " is closed"));
+  const bool sync = durability == Durability::kSynced;
+  if (sync && ::fsync(fd_) != 0) return Fail(errno, "cannot fsync");
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) return ErrnoStatus(errno, "cannot close", tmp_);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus(errno, "cannot rename", tmp_);
+  committed_ = true;
   if (!sync) return absl::OkStatus();
-  const std::string dir = DirectoryOf(path);
+  const std::string dir = DirectoryOf(path_);
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return ErrnoStatus(errno, "cannot open", dir);
   const int rc = ::fsync(dir_fd);
@@ -87,6 +91,15 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   ::close(dir_fd);
   if (rc != 0) return ErrnoStatus(err, "cannot fsync", dir);
   return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                                 Durability durability, mode_t mode) {
+  absl::StatusOr<std::unique_ptr<AtomicFileWriter>> writer = AtomicFileWriter::Create(path, mode);
+  if (!writer.ok()) return writer.status();
+  absl::Status status = (*writer)->Append(contents);
+  if (!status.ok()) return status;
+  return (*writer)->Commit(durability);
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {

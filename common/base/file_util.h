@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,32 @@ enum class Durability {
 // the temp file is removed.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
                                  Durability durability = Durability::kSynced, mode_t mode = 0644);
+
+// The same commit for a file written in pieces (oracle.out, whose sets may
+// not fit in memory): Create makes the temp file, Append writes to it
+// unbuffered, Commit syncs and renames as WriteFileAtomically does. Destroyed
+// without a successful Commit, the writer removes its temp file.
+class AtomicFileWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<AtomicFileWriter>> Create(const std::string& path,
+                                                                  mode_t mode = 0644);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  absl::Status Append(std::string_view bytes);
+  absl::Status Commit(Durability durability = Durability::kSynced);
+
+ private:
+  AtomicFileWriter(std::string path, std::string tmp, int fd)
+      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd) {}
+  absl::Status Fail(int err, const char* what);
+
+  std::string path_;
+  std::string tmp_;
+  int fd_;  // -1 once closed
+  bool committed_ = false;
+};
 
 // Reads a whole file. NotFound when it does not exist.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);

@@ -66,6 +66,13 @@ class RegisteredDomainCache {
   // Calls into libpsl so far.
   size_t psl_calls() const { return psl_calls_; }
 
+  // What the cache holds, and forgetting it (answers stay the same, only
+  // slower): a map in a memory budget counts the first and calls the second.
+  uint64_t memory_bytes() const {
+    return public_suffixes_.capacity() * (sizeof(std::pair<base::Hash128, bool>) + 1);
+  }
+  void Clear() { public_suffixes_ = {}; }
+
  private:
   bool IsPublicSuffix(std::string_view suffix, bool remember);
 

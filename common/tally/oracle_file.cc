@@ -23,10 +23,13 @@ constexpr char kTrailerMagic[8] = {'c', 't', 'm', 'r', 'T', 'L', 'Y', '1'};
 }  // namespace
 
 std::string EncodeOracleTrailer(std::string_view payload) {
+  return EncodeOracleTrailer(payload.size(), base::HashBytes(payload));
+}
+
+std::string EncodeOracleTrailer(uint64_t payload_size, const base::Hash128& checksum) {
   std::string trailer(kTrailerMagic, sizeof(kTrailerMagic));
-  const uint64_t n = payload.size();
-  for (int i = 0; i < 8; ++i) trailer.push_back(static_cast<char>(n >> (8 * i)));
-  base::AppendHash(base::HashBytes(payload), &trailer);
+  for (int i = 0; i < 8; ++i) trailer.push_back(static_cast<char>(payload_size >> (8 * i)));
+  base::AppendHash(checksum, &trailer);
   return trailer;
 }
 

@@ -39,6 +39,9 @@ struct OracleTrailer {
 };
 // The trailer of `payload`.
 std::string EncodeOracleTrailer(std::string_view payload);
+// The trailer of a payload of `payload_size` bytes whose XXH3-128 is `checksum`
+// (for a payload written as a stream: OracleWriter).
+std::string EncodeOracleTrailer(uint64_t payload_size, const base::Hash128& checksum);
 // The trailer of the file at `path` of `file_size` bytes, given its last
 // kOracleTrailerSize bytes. DataLoss, naming `path`, when the file is too
 // short, the magic is wrong or the length does not match the file's.

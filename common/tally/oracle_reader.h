@@ -22,16 +22,11 @@
 
 #include "absl/status/statusor.h"
 #include "common/tally/hash_range.h"
+#include "common/tally/hash_run.h"
 #include "common/tally/hash_set.h"
 #include "proto/tally.pb.h"
 
 namespace ctmr::tally {
-
-// `count` 16-byte records starting at byte `offset` of the file.
-struct SetSpan {
-  uint64_t offset = 0;
-  uint64_t count = 0;
-};
 
 enum class NameSet { kFqdns, kRegdomains, kWildcards };
 inline constexpr NameSet kNameSets[] = {NameSet::kFqdns, NameSet::kRegdomains, NameSet::kWildcards};
@@ -65,6 +60,9 @@ class OracleReader {
   // The directory's tally without its issuers.
   const DirectoryTally& header() const { return header_; }
   const std::vector<OracleIssuer>& issuers() const { return issuers_; }
+  // The open file, for reading the sets' spans in order (HashRunCursor);
+  // owned by the reader.
+  int fd() const { return fd_; }
 
   // Reads the whole payload and checks it against the trailer's checksum.
   // DataLoss, naming the file, when a byte changed.
