@@ -12,23 +12,26 @@ namespace ctmr::map {
 
 IssuerTallyBuilder::IssuerTallyBuilder(std::string issuer_id) : issuer_id_(std::move(issuer_id)) {}
 
-absl::StatusOr<IssuerTallyBuilder> IssuerTallyBuilder::FromTally(const IssuerTally& tally) {
-  IssuerTallyBuilder b(tally.issuer_id());
-  b.issuer_name_ = tally.issuer_name();
-  b.organization_ = tally.organization();
-  b.name_from_precertificate_ = tally.name_from_precertificate();
-  for (const DayCount& d : tally.issued()) b.issued_[d.day()] += d.certificates();
-  ASSIGN_OR_RETURN(tally::HashSet serials, tally::DecodeHashSet(tally.serials()));
-  b.serials_.reserve(serials.size());
-  b.serials_.insert(serials.begin(), serials.end());
-  ASSIGN_OR_RETURN(b.old_fqdns_, tally::DecodeHashSet(tally.fqdns()));
-  ASSIGN_OR_RETURN(b.old_regdomains_, tally::DecodeHashSet(tally.regdomains()));
-  ASSIGN_OR_RETURN(b.old_wildcards_, tally::DecodeHashSet(tally.wildcards()));
+IssuerTallyBuilder IssuerTallyBuilder::FromHeader(const IssuerTally& header) {
+  IssuerTallyBuilder b(header.issuer_id());
+  b.issuer_name_ = header.issuer_name();
+  b.organization_ = header.organization();
+  b.name_from_precertificate_ = header.name_from_precertificate();
+  for (const DayCount& d : header.issued()) b.issued_[d.day()] += d.certificates();
   return b;
 }
 
-bool IssuerTallyBuilder::Add(const x509::CertificateView& cert) {
-  if (!serials_.insert(base::HashBytes(cert.serial)).second) return false;
+absl::StatusOr<bool> IssuerTallyBuilder::Add(const x509::CertificateView& cert) {
+  const base::Hash128 serial = base::HashBytes(cert.serial);
+  if (serials_.contains(serial)) return false;
+  for (const IssuerRun& run : runs_) {
+    if (!run.serial_filter.MayContain(serial)) continue;
+    ASSIGN_OR_RETURN(
+        const bool seen,
+        tally::RunContains(run.fd, *run.path, run.sets[tally::kSerials], serial, &page_));
+    if (seen) return false;
+  }
+  serials_.insert(serial);
   ++issued_[base::DayOfUnixSeconds(cert.not_before)];
   // Prefer the issuer name of a final certificate: a precertificate may be
   // signed by a Precertificate Signing Certificate with a DN of its own.
@@ -51,16 +54,74 @@ bool IssuerTallyBuilder::Add(const x509::CertificateView& cert) {
 
 void IssuerTallyBuilder::AddName(std::string_view raw) {
   if (!names::NormalizeFqdn(raw, &name_scratch_)) return;
-  // Kept as text until Finish: looking the registered domain up here would
+  // Kept as text until Drain: looking the registered domain up here would
   // mean a hash table of every name, whose cache misses cost more than the
-  // sort that Finish does anyway.
+  // sort that Drain does anyway.
   pending_.push_back(
       PendingName{base::HashBytes(name_scratch_), names_.size() << 16 | name_scratch_.size()});
   names_.append(name_scratch_);
   names_.push_back('\0');
 }
 
-IssuerTally IssuerTallyBuilder::Finish(names::RegisteredDomainCache* domains) {
+uint64_t IssuerTallyBuilder::held_bytes() const {
+  // A flat_hash_set slot is the element and one control byte.
+  return serials_.capacity() * (sizeof(base::Hash128) + 1) +
+         pending_.capacity() * sizeof(PendingName) + names_.capacity();
+}
+
+uint64_t IssuerTallyBuilder::growth_bytes() const {
+  uint64_t most = 0;
+  if (serials_.size() + 1 > serials_.capacity() * 7 / 8) {
+    most = std::max<uint64_t>(most, (serials_.capacity() + 1) * (sizeof(base::Hash128) + 1));
+  }
+  if (pending_.size() == pending_.capacity()) {
+    most = std::max<uint64_t>(most, std::max<size_t>(pending_.capacity(), 1) * sizeof(PendingName));
+  }
+  if (names_.size() + 256 > names_.capacity()) {
+    most = std::max<uint64_t>(most, std::max<size_t>(names_.capacity(), 256));
+  }
+  return most;
+}
+
+void IssuerTallyBuilder::Drain(names::RegisteredDomainCache* domains, HashSink* sink) {
+  {
+    tally::HashSet serials(serials_.begin(), serials_.end());
+    // Swapped with empty ones, not assigned `{}`, which keeps the capacity.
+    absl::flat_hash_set<base::Hash128>().swap(serials_);
+    std::sort(serials.begin(), serials.end());
+    sink->BeginSet(tally::kSerials);
+    for (const base::Hash128& h : serials) sink->Add(h);
+  }
+  // Distinct names, in hash order: that is already the FQDN set's order.
+  std::sort(pending_.begin(), pending_.end());
+  size_t distinct = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    distinct += i == 0 || pending_[i].hash != pending_[i - 1].hash;
+  }
+  tally::HashSet regdomains, wildcards;
+  regdomains.reserve(distinct);  // at its size: a vector that doubles holds half as much again
+  sink->BeginSet(tally::kFqdns);
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (i > 0 && pending_[i].hash == pending_[i - 1].hash) continue;
+    const uint64_t at = pending_[i].offset_and_length;
+    const std::string_view name(names_.data() + (at >> 16), at & 0xffff);
+    sink->Add(pending_[i].hash);
+    if (names::IsWildcard(name)) wildcards.push_back(pending_[i].hash);
+    if (std::optional<base::Hash128> domain = domains->RegisteredDomainHash(name)) {
+      regdomains.push_back(*domain);
+    }
+  }
+  std::vector<PendingName>().swap(pending_);
+  std::string().swap(names_);
+  tally::SortUnique(&regdomains);
+  sink->BeginSet(tally::kRegdomains);
+  for (const base::Hash128& h : regdomains) sink->Add(h);
+  tally::HashSet().swap(regdomains);
+  sink->BeginSet(tally::kWildcards);
+  for (const base::Hash128& h : wildcards) sink->Add(h);
+}
+
+IssuerTally IssuerTallyBuilder::Header() {
   IssuerTally out;
   out.set_issuer_id(issuer_id_);
   if (!issuer_der_.empty()) {
@@ -69,11 +130,11 @@ IssuerTally IssuerTallyBuilder::Finish(names::RegisteredDomainCache* domains) {
       issuer_name_ = x509::FormatDistinguishedName(*dn);
       organization_ = x509::OrganizationOf(*dn);
     }
+    issuer_der_.clear();
   }
   out.set_issuer_name(issuer_name_);
   out.set_organization(organization_);
   out.set_name_from_precertificate(name_from_precertificate_);
-
   std::vector<std::pair<int32_t, uint64_t>> days(issued_.begin(), issued_.end());
   std::sort(days.begin(), days.end());
   for (const auto& [day, count] : days) {
@@ -81,31 +142,6 @@ IssuerTally IssuerTallyBuilder::Finish(names::RegisteredDomainCache* domains) {
     d->set_day(day);
     d->set_certificates(count);
   }
-  tally::HashSet serials(serials_.begin(), serials_.end());
-  tally::SortUnique(&serials);
-  out.set_serials(tally::EncodeHashSet(serials));
-  // Distinct new names, in hash order: that is already the FQDN set's order.
-  std::sort(pending_.begin(), pending_.end());
-  tally::HashSet fqdns, regdomains, wildcards;
-  fqdns.reserve(pending_.size());
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    if (i > 0 && pending_[i].hash == pending_[i - 1].hash) continue;
-    const uint64_t at = pending_[i].offset_and_length;
-    const std::string_view name(names_.data() + (at >> 16), at & 0xffff);
-    fqdns.push_back(pending_[i].hash);
-    if (names::IsWildcard(name)) wildcards.push_back(pending_[i].hash);
-    if (std::optional<base::Hash128> domain = domains->RegisteredDomainHash(name)) {
-      regdomains.push_back(*domain);
-    }
-  }
-  tally::SortUnique(&regdomains);
-  tally::MergeInto(old_fqdns_, &fqdns);
-  tally::MergeInto(old_regdomains_, &regdomains);
-  tally::MergeInto(old_wildcards_, &wildcards);
-  out.set_fqdns(tally::EncodeHashSet(fqdns));
-  out.set_regdomains(tally::EncodeHashSet(regdomains));
-  out.set_wildcards(tally::EncodeHashSet(wildcards));
-  *this = IssuerTallyBuilder(issuer_id_);
   return out;
 }
 
