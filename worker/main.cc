@@ -1,6 +1,6 @@
 // ct-worker: the map step.
 //
-//   ct-worker map DIR ...                        map each date directory in place, no coordinator
+//   ct-worker map [--memory-limit SIZE] DIR ...  map each date directory in place, no coordinator
 //   ct-worker map --plan FILE --index I          map entry I of `ct-coordinator plan`'s list
 //   ct-worker cat FILE|DIR ...                   print segment files' certificates as PEM
 //   ct-worker compact DIR ...                    rewrite date directories' PEM files as segments
@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/base/guarded_main.h"
 #include "common/base/memory_budget.h"
 #include "common/map/directory_mapper.h"
@@ -31,16 +32,26 @@
 
 namespace {
 
-int RunMap(const std::vector<std::string>& dirs, bool openssl_only) {
+int RunMap(const std::vector<std::string>& dirs, bool openssl_only, uint64_t memory_limit) {
   absl::StatusOr<std::unique_ptr<ctmr::names::PublicSuffixList>> suffixes =
       ctmr::names::PublicSuffixList::LoadLatest();
   if (!suffixes.ok()) {
     std::fprintf(stderr, "ct-worker: %s\n", std::string(suffixes.status().message()).c_str());
     return 1;
   }
-  ctmr::map::DirectoryMapper mapper(
-      suffixes->get(), openssl_only ? ctmr::x509::CertificateDecoder::Mode::kOpenSslOnly
-                                    : ctmr::x509::CertificateDecoder::Mode::kFastWithFallback);
+  // What the limit leaves once the suffix list and the binary are in memory.
+  absl::StatusOr<std::unique_ptr<ctmr::base::MemoryBudget>> budget =
+      ctmr::base::MemoryBudget::ForProcess(memory_limit);
+  if (!budget.ok()) {
+    std::fprintf(stderr, "ct-worker: --memory-limit: %s\n",
+                 std::string(budget.status().message()).c_str());
+    return 2;
+  }
+  ctmr::map::DirectoryMapper mapper(suffixes->get(),
+                                    openssl_only
+                                        ? ctmr::x509::CertificateDecoder::Mode::kOpenSslOnly
+                                        : ctmr::x509::CertificateDecoder::Mode::kFastWithFallback,
+                                    (*budget)->capacity());
   int exit_code = 0;
   for (const std::string& dir : dirs) {
     const auto start = std::chrono::steady_clock::now();
@@ -55,11 +66,13 @@ int RunMap(const std::vector<std::string>& dirs, bool openssl_only) {
     }
     std::printf(
         "%s: %llu new certificates, %llu duplicates, %llu unparseable blocks, %llu bytes in "
-        "%.2f s%s\n",
+        "%.2f s%s%s\n",
         dir.c_str(), static_cast<unsigned long long>(stats->certificates),
         static_cast<unsigned long long>(stats->duplicates),
         static_cast<unsigned long long>(stats->unparseable_blocks),
         static_cast<unsigned long long>(stats->bytes_read), seconds,
+        stats->spilled_runs > 0 ? absl::StrCat(", ", stats->spilled_runs, " runs spilled").c_str()
+                                : "",
         stats->committed ? "" : " (unchanged)");
   }
   return exit_code;
@@ -197,11 +210,15 @@ int RunConnected(const ConnectFlags& flags) {
     return absl::IsInvalidArgument(metrics_server.status()) ? 2 : 1;
   }
   ctmr::base::MemoryBudget* shared_budget = budget->get();
+  // A map task takes its thread's share of the budget (RunMapTask reserves
+  // it), so maps and shard tasks running at once stay within the limit.
+  const uint64_t map_share = shared_budget->capacity() / options.threads;
   ctmr::worker::ZmqWorker worker(
-      options, [psl, shared_budget, &metrics](const ctmr::Envelope& task) {
-        ctmr::Result result = task.has_map_task()
-                                  ? ctmr::worker::RunMapTask(task.map_task(), psl)
-                                  : ctmr::worker::RunShardTask(task.shard_task(), shared_budget);
+      options, [psl, shared_budget, map_share, &metrics](const ctmr::Envelope& task) {
+        ctmr::Result result =
+            task.has_map_task()
+                ? ctmr::worker::RunMapTask(task.map_task(), psl, shared_budget, map_share)
+                : ctmr::worker::RunShardTask(task.shard_task(), shared_budget);
         metrics.OnResult(ctmr::metrics::TaskMetrics::KindOf(task), result.ok() ? "ok" : "error",
                          result);
         return result;
@@ -267,9 +284,12 @@ int Main(int argc, char** argv) {
                  "state/ folder is missing");
   std::string memory_limit;
   app.add_option("--memory-limit", memory_limit,
-                 "bound on this process's memory for shard tasks (default 1GiB)");
+                 "bound on this process's memory for its map and shard tasks (default 1GiB)");
   std::vector<std::string> dirs;
   CLI::App* map = app.add_subcommand("map", "map date directories in place, without a coordinator");
+  map->add_option("--memory-limit", memory_limit,
+                  "bound on this process's memory: past it the map spills sorted runs to the "
+                  "directory (default 1GiB)");
   map->add_option("DIR", dirs, "date directories (ROOT/YYYY-MM-DD)");
   std::string plan;
   int64_t index = -1;
@@ -335,7 +355,7 @@ int Main(int argc, char** argv) {
       }
       dirs.push_back(*dir);
     }
-    return RunMap(dirs, openssl_only);
+    return RunMap(dirs, openssl_only, connect.memory_limit);
   }
   if (connect_opt->count() > 0) return RunConnected(connect);
   std::fprintf(stderr, "ct-worker: give a subcommand (map, cat, compact) or --connect ENDPOINT\n%s",

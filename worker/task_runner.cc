@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/map/directory_mapper.h"
 #include "common/reduce/shard_reducer.h"
 
@@ -39,11 +40,24 @@ ErrorKind ErrorKindOf(const absl::Status& status) {
   }
 }
 
-Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes) {
+Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes,
+                  base::MemoryBudget* budget, uint64_t memory_bytes) {
   const auto start = std::chrono::steady_clock::now();
   Result result;
   result.set_task_id(task.task_id());
-  map::DirectoryMapper mapper(suffixes);
+  base::MemoryBudget::Reservation reservation;
+  if (budget != nullptr) {
+    absl::StatusOr<base::MemoryBudget::Reservation> r =
+        budget->Reserve(memory_bytes, absl::StrCat("the map of ", task.directory()));
+    if (!r.ok()) {
+      SetError(r.status(), &result);
+      result.set_seconds(SecondsSince(start));
+      return result;
+    }
+    reservation = *std::move(r);
+  }
+  map::DirectoryMapper mapper(suffixes, x509::CertificateDecoder::Mode::kFastWithFallback,
+                              memory_bytes);
   absl::StatusOr<map::MapStats> stats = mapper.Map(task.directory());
   if (stats.ok()) {
     result.set_ok(true);

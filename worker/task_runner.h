@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/base/memory_budget.h"
+#include "common/map/directory_mapper.h"
 #include "common/names/registered_domain.h"
 #include "proto/coordination.pb.h"
 
@@ -25,8 +26,11 @@ namespace ctmr::worker {
 // PERMANENT.
 ErrorKind ErrorKindOf(const absl::Status& status);
 
-// Maps task.directory(). `suffixes` must outlive the call.
-Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes);
+// Maps task.directory() within `memory_bytes`, reserved from `budget` (which
+// the worker's task threads share) for the task's length; `budget` null: no
+// reservation, and kUnboundedMap never spills. `suffixes` must outlive the call.
+Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes,
+                  base::MemoryBudget* budget = nullptr, uint64_t memory_bytes = map::kUnboundedMap);
 
 // Counts task's shard within `budget`, which the worker's task threads share.
 Result RunShardTask(const ShardTask& task, base::MemoryBudget* budget);

@@ -109,11 +109,19 @@ absl::StatusOr<report::Report> RunReduce(const ReduceOptions& options) {
   base::Progress progress;
   std::atomic<size_t> done{0};
   const int threads = std::max(1, std::min(Threads(options), static_cast<int>(stale.size())));
+  // The maps share --memory-limit as a worker's task threads do: each its part.
+  uint64_t map_budget = 0;
+  if (!stale.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<base::MemoryBudget> budget,
+                     base::MemoryBudget::ForProcess(options.memory_limit));
+    map_budget = budget->capacity() / static_cast<uint64_t>(threads);
+  }
   std::vector<std::thread> pool;
   pool.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
-      map::DirectoryMapper mapper(suffixes.get());
+      map::DirectoryMapper mapper(suffixes.get(), x509::CertificateDecoder::Mode::kFastWithFallback,
+                                  map_budget);
       for (size_t i = next++; i < stale.size(); i = next++) {
         absl::StatusOr<map::MapStats> s = mapper.Map(stale[i]->path);
         if (s.ok()) {
