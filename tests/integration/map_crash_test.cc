@@ -108,5 +108,47 @@ TEST(MapCrashTest, KilledAtRandomMomentsThenFinishedGivesTheSameNumbers) {
   EXPECT_EQ(a["totals"]["fqdns_active"], answers["totals"]["fqdns_active"]);
 }
 
+// A map within a small --memory-limit killed while its spill files exist:
+// the next map removes them, and commits the same oracle.out, byte for byte,
+// as a map without a bound that it reaches; it leaves no spill file either.
+TEST(MapCrashTest, KilledWhileSpillingThenMappedAgainGivesTheSameBytes) {
+  TempDir tmp;
+  const std::string root = tmp.path() + "/root";
+  auto gen =
+      RunCommand({BinaryPath("ct-gen"), "--out", root, "--certs", "200000", "--days", "1",
+                  "--first-date", "2026-11-26", "--as-of", "2026-11-26", "--seed", "4", "--clean"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  const std::string dir = root + "/2026-11-26";
+  const auto spill_files = [&] {
+    int n = 0;
+    for (const std::string& name : ::ctmr::testing::ListDir(dir)) {
+      n += name.rfind("oracle.out.spill.", 0) == 0;
+    }
+    return n;
+  };
+  auto unbounded = RunCommand({BinaryPath("ct-worker"), "map", "--memory-limit", "64GiB", dir});
+  ASSERT_EQ(unbounded.exit_code, 0) << unbounded.output;
+  const std::string expected = ReadFile(dir + "/oracle.out");
+  ASSERT_EQ(::unlink((dir + "/oracle.out").c_str()), 0);
+
+  // Killed as soon as a spill file is there (the map is then still reading).
+  const pid_t pid = ::ctmr::testing::StartProcess(
+      {BinaryPath("ct-worker"), "map", "--memory-limit", "24MiB", dir});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (spill_files() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(::ctmr::testing::WaitProcess(pid), -SIGKILL) << "the map ended before its kill";
+  ASSERT_GE(spill_files(), 1);
+  EXPECT_NE(::access((dir + "/oracle.out").c_str(), F_OK), 0) << "committed before it was killed";
+
+  auto again = RunCommand({BinaryPath("ct-worker"), "map", "--memory-limit", "24MiB", dir});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("runs spilled"), std::string::npos) << again.output;
+  EXPECT_EQ(spill_files(), 0);
+  EXPECT_TRUE(ReadFile(dir + "/oracle.out") == expected) << "oracle.out differs";
+}
+
 }  // namespace
 }  // namespace ctmr
