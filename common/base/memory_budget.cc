@@ -19,10 +19,10 @@ absl::StatusOr<std::unique_ptr<MemoryBudget>> MemoryBudget::ForProcess(uint64_t 
   ::malloc_trim(0);
   const uint64_t resident = ResidentBytes();
   if (limit <= resident + kMemoryMargin) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the memory limit of ", FormatBytes(limit),
-                     " leaves nothing for the reduce: the process ", "already holds ",
-                     FormatBytes(resident), " and needs ", FormatBytes(kMemoryMargin), " besides"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the memory limit of ", FormatBytes(limit),
+        " leaves nothing for the hash sets (of a reduce or a map): the process ", "already holds ",
+        FormatBytes(resident), " and needs ", FormatBytes(kMemoryMargin), " besides"));
   }
   return std::make_unique<MemoryBudget>(limit - resident - kMemoryMargin);
 }

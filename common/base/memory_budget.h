@@ -1,6 +1,7 @@
 // MemoryBudget: how many bytes of hash sets a process may hold at once while
-// it counts reduce shards, so that the process stays under a memory limit
-// (--memory-limit) whatever the size of the corpus.
+// it counts reduce shards (and, for a worker, runs map tasks, which reserve
+// their thread's share for their length), so that the process stays under a
+// memory limit (--memory-limit) whatever the size of the corpus.
 //
 // Every large allocation of a shard (its hash sets, which are all it holds
 // that grows with the corpus) is reserved here first, at its exact size.

@@ -120,7 +120,7 @@ TEST_F(ShardedReduceTest, BadLimitsAreUsageErrors) {
   auto r = RunCommand({BinaryPath("ct-coordinator"), "reduce", "--data-dir", root_, "--as-of",
                        kAsOf, "--memory-limit", "1MiB", "--out", tmp_.path() + "/x"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("leaves nothing for the reduce"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("leaves nothing for the hash sets"), std::string::npos) << r.output;
 }
 
 }  // namespace
