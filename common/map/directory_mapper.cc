@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,6 +22,7 @@
 #include "common/base/status_macros.h"
 #include "common/map/data_root.h"
 #include "common/map/issuer_tally_builder.h"
+#include "common/map/map_parts.h"
 #include "common/tally/hash_run.h"
 #include "common/tally/oracle_file.h"
 #include "common/tally/oracle_reader.h"
@@ -170,9 +172,11 @@ class MapRun {
   }
   void CountFilter(const HashFilter& f) { filter_bytes_ += f.bytes(); }
 
-  // The committed tally's sets, as one run per issuer.
-  absl::Status AddPrevious(const tally::OracleReader& previous) {
+  // The committed tally's sets, as one run per issuer (those `owns`).
+  template <typename Owns>
+  absl::Status AddPrevious(const tally::OracleReader& previous, const Owns& owns) {
     for (const tally::OracleIssuer& issuer : previous.issuers()) {
+      if (!owns(issuer.header.issuer_id())) continue;
       IssuerTallyBuilder b = IssuerTallyBuilder::FromHeader(issuer.header);
       IssuerRun run;
       run.fd = previous.fd();
@@ -309,9 +313,29 @@ void RemoveStaleSpills(const std::string& dir, const std::vector<std::string>& n
 }  // namespace
 
 absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
+  return MapImpl(dir, nullptr);
+}
+
+absl::StatusOr<MapStats> DirectoryMapper::MapPart(const std::string& dir, const PartSpec& spec) {
+  RETURN_IF_ERROR(CheckPartSpec(spec));
+  return MapImpl(dir, &spec);
+}
+
+absl::StatusOr<MapStats> DirectoryMapper::MapImpl(const std::string& dir, const PartSpec* part) {
   RETURN_IF_ERROR(CheckDateDirectoryLink(DataRootOf(dir), dir));
+  // A part owns only its issuers; everything else is another part's.
+  std::set<std::string, std::less<>> owned;
+  std::string base;
+  if (part != nullptr) {
+    owned.insert(part->stems.begin(), part->stems.end());
+    ASSIGN_OR_RETURN(base, OracleBase(dir));
+  }
+  const auto owns = [&](std::string_view issuer_id) {
+    return part == nullptr || owned.find(issuer_id) != owned.end();
+  };
   ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
-  RemoveStaleSpills(dir, names);
+  // Another part's map may be spilling in this directory right now.
+  if (part == nullptr) RemoveStaleSpills(dir, names);
   // The committed tally is read by pages (its sets stay in the file); its
   // checksum is checked first, in one streaming pass.
   absl::StatusOr<std::optional<tally::OracleReader>> loaded =
@@ -334,9 +358,12 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
   std::map<std::string, uint64_t> offsets;
   ErrorCounts errors;
   if (previous.has_value()) {
-    RETURN_IF_ERROR(run.AddPrevious(*previous));
-    for (const FileOffset& f : previous->header().offsets()) offsets[f.name()] = f.offset();
-    errors = previous->header().errors();
+    RETURN_IF_ERROR(run.AddPrevious(*previous, owns));
+    for (const FileOffset& f : previous->header().offsets()) {
+      if (owns(x509::IssuerIdOfFileName(f.name()))) offsets[f.name()] = f.offset();
+    }
+    // A part counts only its own errors: the merge adds the committed ones.
+    if (part == nullptr) errors = previous->header().errors();
   }
 
   MapStats stats;
@@ -354,6 +381,7 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
     }
     const x509::CertificateFileFormat format = *x509::FormatOfFileName(name);
     const std::string_view issuer_id = x509::IssuerIdOfFileName(name);
+    if (!owns(issuer_id)) continue;
     auto it = builders.find(issuer_id);
     if (it == builders.end()) {
       it = builders.emplace(std::string(issuer_id), IssuerTallyBuilder(std::string(issuer_id)))
@@ -389,7 +417,7 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
   }
   stats.openssl_fallbacks = decoder.openssl_fallbacks();
   stats.spilled_runs = run.spilled_runs();
-  if (!changed && stats.skipped_files == errors.skipped_files()) return stats;
+  if (part == nullptr && !changed && stats.skipped_files == errors.skipped_files()) return stats;
 
   DirectoryTally head;
   head.set_format_version(tally::kDirectoryTallyFormat);
@@ -399,7 +427,12 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
     f->set_name(name);
     f->set_offset(offset);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<tally::OracleWriter> writer, tally::OracleWriter::Create(dir));
+  std::unique_ptr<tally::OracleWriter> writer;
+  if (part == nullptr) {
+    ASSIGN_OR_RETURN(writer, tally::OracleWriter::Create(dir));
+  } else {
+    ASSIGN_OR_RETURN(writer, CreateMapPartWriter(dir, *part));
+  }
   RETURN_IF_ERROR(writer->BeginTally(head));
   // What is left in memory is merged from there, unless draining it all at
   // once (four sorted copies) would pass the budget.
@@ -410,6 +443,24 @@ absl::StatusOr<MapStats> DirectoryMapper::Map(const std::string& dir) {
   errors.set_openssl_fallbacks(errors.openssl_fallbacks() + stats.openssl_fallbacks);
   errors.set_skipped_files(stats.skipped_files);
   RETURN_IF_ERROR(writer->Commit(errors));
+  if (part != nullptr) {
+    // The part's tally, then its metadata, unless oracle.out changed
+    // meanwhile (the part would be stale).
+    ASSIGN_OR_RETURN(const std::string base_after, OracleBase(dir));
+    if (base_after != base) {
+      return absl::UnavailableError(
+          absl::StrCat(dir, "/oracle.out changed while part ", part->part, " was mapped"));
+    }
+    ::ctmr::MapPart meta;
+    meta.set_plan_id(part->plan_id);
+    meta.set_part(part->part);
+    meta.set_parts(part->parts);
+    for (const std::string& stem : part->stems) meta.add_stems(stem);
+    meta.set_base(base);
+    meta.set_changed(changed);
+    RETURN_IF_ERROR(WriteMapPartMeta(dir, std::move(meta)));
+    return stats;
+  }
   stats.committed = true;
   return stats;
 }

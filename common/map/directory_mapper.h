@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/map/map_parts.h"
 #include "common/names/registered_domain.h"
 #include "common/x509/certificate_decoder.h"
 
@@ -65,7 +66,19 @@ class DirectoryMapper {
   // Unavailable (ENOSPC) or FailedPrecondition, naming it.
   absl::StatusOr<MapStats> Map(const std::string& dir);
 
+  // One part of a split map of `dir` (map_parts.h): continues only the
+  // issuers spec.stems from the committed oracle.out, reads only their files,
+  // within the same memory budget, and writes the part's tally as a stream
+  // (CreateMapPartWriter) and then its metadata (WriteMapPartMeta) instead
+  // of committing oracle.out; the directory's tally is untouched.
+  // Unavailable when oracle.out changed while the part was mapped. The parts
+  // of one directory run at once: a part leaves other maps' spill files alone.
+  absl::StatusOr<MapStats> MapPart(const std::string& dir, const PartSpec& spec);
+
  private:
+  // Map (part == nullptr) or MapPart.
+  absl::StatusOr<MapStats> MapImpl(const std::string& dir, const PartSpec* part);
+
   const names::PublicSuffixList* suffixes_;
   x509::CertificateDecoder::Mode mode_;
   uint64_t memory_budget_;

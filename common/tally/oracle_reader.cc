@@ -195,7 +195,7 @@ absl::Status OracleReader::Parse() {
   for (uint64_t pos = 0; pos < size_;) {
     ASSIGN_OR_RETURN(const Field f, NextField(pos, size_));
     if (f.number == kIssuersField && f.wire_type == kLengthDelimited) {
-      RETURN_IF_ERROR(ParseIssuer(f.payload, f.end));
+      RETURN_IF_ERROR(ParseIssuer(f.start, f.payload, f.end));
     } else {
       RETURN_IF_ERROR(AppendField(f, &header_bytes));
     }
@@ -205,8 +205,10 @@ absl::Status OracleReader::Parse() {
   return absl::OkStatus();
 }
 
-absl::Status OracleReader::ParseIssuer(uint64_t begin, uint64_t end) {
+absl::Status OracleReader::ParseIssuer(uint64_t field_begin, uint64_t begin, uint64_t end) {
   OracleIssuer issuer;
+  issuer.begin = field_begin;
+  issuer.end = end;
   std::string header_bytes;
   for (uint64_t pos = begin; pos < end;) {
     ASSIGN_OR_RETURN(const Field f, NextField(pos, end));

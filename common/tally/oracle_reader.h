@@ -34,6 +34,9 @@ inline constexpr NameSet kNameSets[] = {NameSet::kFqdns, NameSet::kRegdomains, N
 struct OracleIssuer {
   IssuerTally header;  // every field except the four hash sets, which are left empty
   SetSpan serials, fqdns, regdomains, wildcards;
+  // The whole DirectoryTally.issuers field in the file, tag and length
+  // included: [begin, end). A split map's merge copies these bytes as they are.
+  uint64_t begin = 0, end = 0;
 
   const SetSpan& names(NameSet set) const {
     return set == NameSet::kFqdns ? fqdns : set == NameSet::kRegdomains ? regdomains : wildcards;
@@ -63,6 +66,9 @@ class OracleReader {
   // The open file, for reading the sets' spans in order (HashRunCursor);
   // owned by the reader.
   int fd() const { return fd_; }
+  // The payload's length (the file less its trailer) and XXH3-128, from the trailer.
+  uint64_t payload_size() const { return size_; }
+  const base::Hash128& checksum() const { return checksum_; }
 
   // Reads the whole payload and checks it against the trailer's checksum.
   // DataLoss, naming the file, when a byte changed.
@@ -82,7 +88,7 @@ class OracleReader {
   struct Field;
   OracleReader() = default;
   absl::Status Parse();
-  absl::Status ParseIssuer(uint64_t begin, uint64_t end);
+  absl::Status ParseIssuer(uint64_t field_begin, uint64_t begin, uint64_t end);
   absl::StatusOr<Field> NextField(uint64_t pos, uint64_t limit);
   absl::StatusOr<uint64_t> ReadVarint(uint64_t* pos, uint64_t limit);
   // A view of bytes [pos, pos + n) of the file, valid until the next call.

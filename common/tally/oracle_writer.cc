@@ -40,6 +40,17 @@ absl::StatusOr<std::unique_ptr<OracleWriter>> OracleWriter::Create(const std::st
   return writer;
 }
 
+absl::StatusOr<std::unique_ptr<OracleWriter>> OracleWriter::CreateFile(
+    const std::string& path, base::Durability durability) {
+  ASSIGN_OR_RETURN(std::unique_ptr<base::AtomicFileWriter> file,
+                   base::AtomicFileWriter::Create(path));
+  std::unique_ptr<OracleWriter> writer(new OracleWriter(path, std::move(file)));
+  writer->buffer_.reserve(kBufferBytes + 64);
+  writer->offsets_file_ = false;
+  writer->durability_ = durability;
+  return writer;
+}
+
 void OracleWriter::Append(std::string_view bytes) {
   buffer_.append(bytes.data(), bytes.size());
   if (buffer_.size() >= kBufferBytes) status_.Update(FlushBuffer());
@@ -89,12 +100,31 @@ absl::Status OracleWriter::EndSet() {
   return absl::OkStatus();
 }
 
-absl::Status OracleWriter::BeginIssuer(const IssuerTally& header,
-                                       const std::array<uint64_t, kTallySets>& counts) {
+absl::Status OracleWriter::CloseIssuer() {
   RETURN_IF_ERROR(EndSet());
   for (int s = next_set_; s < kTallySets; ++s) {
     if (counts_[s] != 0) return absl::InternalError("an issuer's set was not written");
   }
+  next_set_ = kTallySets;
+  return absl::OkStatus();
+}
+
+absl::Status OracleWriter::AppendIssuerBytes(std::string_view bytes) {
+  RETURN_IF_ERROR(CloseIssuer());
+  if (bytes.size() < kBufferBytes / 2) {
+    Append(bytes);
+    return status_;
+  }
+  // Large: straight to the file, past the buffer.
+  RETURN_IF_ERROR(FlushBuffer());
+  hasher_.Update(bytes);
+  size_ += bytes.size();
+  return file_->Append(bytes);
+}
+
+absl::Status OracleWriter::BeginIssuer(const IssuerTally& header,
+                                       const std::array<uint64_t, kTallySets>& counts) {
+  RETURN_IF_ERROR(CloseIssuer());
   std::string bytes;
   if (!header.SerializeToString(&bytes)) {
     return absl::InternalError(absl::StrCat("cannot serialize an issuer of ", dir_));
@@ -132,10 +162,7 @@ absl::Status OracleWriter::BeginSet(TallySet set) {
 }
 
 absl::Status OracleWriter::Commit(const ErrorCounts& errors) {
-  RETURN_IF_ERROR(EndSet());
-  for (int s = next_set_; s < kTallySets; ++s) {
-    if (counts_[s] != 0) return absl::InternalError("an issuer's set was not written");
-  }
+  RETURN_IF_ERROR(CloseIssuer());
   DirectoryTally suffix;
   *suffix.mutable_errors() = errors;
   std::string bytes;
@@ -147,7 +174,8 @@ absl::Status OracleWriter::Commit(const ErrorCounts& errors) {
   // The trailer of oracle_file.h, from the length and hash of what was written.
   std::string trailer = EncodeOracleTrailer(size_, hasher_.Finish());
   RETURN_IF_ERROR(file_->Append(trailer));
-  RETURN_IF_ERROR(file_->Commit());
+  RETURN_IF_ERROR(file_->Commit(durability_));
+  if (!offsets_file_) return absl::OkStatus();
   return base::WriteFileAtomically(absl::StrCat(dir_, "/", kOracleOffsetsFileName), offsets_text_,
                                    base::Durability::kUnsynced);
 }

@@ -32,6 +32,10 @@ class OracleWriter {
 
   // Opens dir/oracle.out's temp file; nothing replaces oracle.out until Commit.
   static absl::StatusOr<std::unique_ptr<OracleWriter>> Create(const std::string& dir);
+  // The same format at `path` (a split map's part, map_parts.h): Commit
+  // renames it with `durability` and writes no oracle.out.offsets.
+  static absl::StatusOr<std::unique_ptr<OracleWriter>> CreateFile(const std::string& path,
+                                                                  base::Durability durability);
 
   // format_version, directory and offsets of `head` (its issuers and errors
   // are left to the calls below).
@@ -45,6 +49,10 @@ class OracleWriter {
     ++records_;
     if (buffer_.size() >= kBufferBytes) status_.Update(FlushBuffer());
   }
+  // Appends the encoding of whole DirectoryTally.issuers fields (tag and
+  // length included), copied from another tally file, in issuer_id order
+  // with the issuers written by BeginIssuer; not within an issuer.
+  absl::Status AppendIssuerBytes(std::string_view bytes);
   // Writes `errors` and the trailer, commits oracle.out, then
   // oracle.out.offsets from BeginTally's offsets.
   absl::Status Commit(const ErrorCounts& errors);
@@ -52,13 +60,16 @@ class OracleWriter {
  private:
   OracleWriter(std::string dir, std::unique_ptr<base::AtomicFileWriter> file)
       : dir_(std::move(dir)), file_(std::move(file)) {}
+  absl::Status CloseIssuer();
   void Append(std::string_view bytes);
   void AppendVarint(uint64_t v);
   absl::Status FlushBuffer();
   absl::Status EndSet();
 
-  std::string dir_;
+  std::string dir_;  // for messages; the folder of oracle.out.offsets
   std::unique_ptr<base::AtomicFileWriter> file_;
+  bool offsets_file_ = true;
+  base::Durability durability_ = base::Durability::kSynced;
   base::Hasher128 hasher_;
   std::string buffer_;
   uint64_t size_ = 0;  // payload bytes so far

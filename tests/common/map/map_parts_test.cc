@@ -1,0 +1,176 @@
+#include "common/map/map_parts.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/map/directory_mapper.h"
+#include "common/tally/oracle_file.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace ctmr::map {
+namespace {
+
+using ::ctmr::testing::BinaryPath;
+using ::ctmr::testing::CopyTree;
+using ::ctmr::testing::ReadFile;
+using ::ctmr::testing::RunCommand;
+using ::ctmr::testing::TempDir;
+using ::ctmr::testing::WriteFile;
+
+constexpr char kDate[] = "2026-11-20";
+
+// One ct-gen date directory (eight issuers, .pem and .cer, an empty file, a
+// file the map skips, unparseable blocks) in two data roots: "one" is mapped
+// whole, "split" in parts; their oracle.out must be the same bytes.
+class MapPartsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto list = names::PublicSuffixList::LoadLatest();
+    ASSERT_TRUE(list.ok()) << list.status();
+    suffixes_ = std::move(*list);
+    const std::string corpus = tmp_.path() + "/corpus";
+    auto gen = RunCommand({BinaryPath("ct-gen"), "--out", corpus, "--certs", "2000", "--days", "1",
+                           "--first-date", kDate, "--as-of", kDate, "--edge-cases"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.output;
+    std::filesystem::create_directories(tmp_.path() + "/one");
+    std::filesystem::create_directories(tmp_.path() + "/split");
+    CopyTree(corpus + "/" + kDate, one_);
+    CopyTree(corpus + "/" + kDate, split_);
+  }
+
+  void MapWhole() {
+    DirectoryMapper mapper(suffixes_.get());
+    absl::StatusOr<MapStats> stats = mapper.Map(one_);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+  }
+
+  // Maps split_ in `n` parts of plan `plan` and returns the parts' specs.
+  std::vector<PartSpec> MapParts(const std::string& plan, uint32_t n) {
+    auto before = tally::LoadOracle(split_);
+    EXPECT_TRUE(before.ok()) << before.status();
+    auto bytes = UnmappedBytesByStem(split_, before.ok() ? *before : std::nullopt);
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    std::vector<PartSpec> specs;
+    const std::vector<std::vector<std::string>> stems = BalanceStems(*bytes, n);
+    for (uint32_t k = 0; k < n; ++k) {
+      PartSpec spec{plan, k, n, stems[k]};
+      DirectoryMapper mapper(suffixes_.get());
+      absl::StatusOr<MapStats> stats = mapper.MapPart(split_, spec);
+      EXPECT_TRUE(stats.ok()) << stats.status();
+      EXPECT_FALSE(stats.ok() && stats->committed) << "a part never commits oracle.out";
+      specs.push_back(spec);
+    }
+    return specs;
+  }
+
+  std::string Oracle(const std::string& dir) { return ReadFile(dir + "/oracle.out"); }
+
+  TempDir tmp_;
+  std::unique_ptr<names::PublicSuffixList> suffixes_;
+  const std::string one_ = tmp_.path() + "/one/" + kDate;
+  const std::string split_ = tmp_.path() + "/split/" + kDate;
+};
+
+TEST_F(MapPartsTest, MergedPartsAreByteIdenticalToOneMap) {
+  MapWhole();
+  MapParts("plan1", 3);
+  ASSERT_TRUE(std::filesystem::exists(MapPartPath(split_, "plan1", 2, 3)));
+  ASSERT_FALSE(std::filesystem::exists(split_ + "/oracle.out")) << "parts commit nothing";
+  absl::StatusOr<MergeStats> merged = MergeMapParts(split_, "plan1", 3);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_TRUE(merged->committed);
+  EXPECT_EQ(merged->parts, 3u);
+  const std::string want = Oracle(one_);
+  ASSERT_FALSE(want.empty());
+  EXPECT_TRUE(Oracle(split_) == want);
+  EXPECT_EQ(ReadFile(split_ + "/oracle.out.offsets"), ReadFile(one_ + "/oracle.out.offsets"));
+  EXPECT_FALSE(std::filesystem::exists(MapPartsDir(split_))) << "parts removed";
+}
+
+TEST_F(MapPartsTest, ASplitContinuesACommittedTally) {
+  // Both directories first without one issuer's file, mapped whole.
+  const std::string late = "mz6y8LOHd0uKuWV8p_dkF6hQM55befhicTG879DZ4K8.pem";
+  const std::string grown = "0ulF5bjqNY9FK7Z5eWEXstv84wVZEMQLIcYw1LEXq40.pem";
+  const std::string late_bytes = ReadFile(one_ + "/" + late);
+  ASSERT_FALSE(late_bytes.empty());
+  for (const std::string& dir : {one_, split_}) ASSERT_EQ(::unlink((dir + "/" + late).c_str()), 0);
+  MapWhole();
+  {
+    DirectoryMapper mapper(suffixes_.get());
+    ASSERT_TRUE(mapper.Map(split_).ok());
+  }
+  ASSERT_TRUE(Oracle(split_) == Oracle(one_));
+  // Then the file arrives, and another grows (its blocks again: duplicates).
+  for (const std::string& dir : {one_, split_}) {
+    WriteFile(dir + "/" + late, late_bytes);
+    WriteFile(dir + "/" + grown, ReadFile(dir + "/" + grown) + ReadFile(dir + "/" + grown));
+  }
+  MapWhole();
+  const std::vector<PartSpec> specs = MapParts("plan2", 2);
+  std::set<std::string> owned;
+  for (const PartSpec& s : specs) owned.insert(s.stems.begin(), s.stems.end());
+  // Only the issuers with new bytes are mapped (and one whose last block
+  // is half-written, ct-gen's edge case, which is looked at every time).
+  EXPECT_EQ(owned.count("mz6y8LOHd0uKuWV8p_dkF6hQM55befhicTG879DZ4K8"), 1u);
+  EXPECT_EQ(owned.count("0ulF5bjqNY9FK7Z5eWEXstv84wVZEMQLIcYw1LEXq40"), 1u);
+  EXPECT_LE(owned.size(), 3u);
+  ASSERT_TRUE(MergeMapParts(split_, "plan2", 2).ok());
+  EXPECT_TRUE(Oracle(split_) == Oracle(one_));
+}
+
+TEST_F(MapPartsTest, StalePartsAreNeverMerged) {
+  MapParts("old", 2);
+  // The committed tally moved on after the parts started: they are stale.
+  {
+    DirectoryMapper mapper(suffixes_.get());
+    ASSERT_TRUE(mapper.Map(split_).ok());
+  }
+  const std::string committed = Oracle(split_);
+  absl::StatusOr<MergeStats> stale = MergeMapParts(split_, "old", 2);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale.status())) << stale.status();
+  EXPECT_TRUE(Oracle(split_) == committed) << "nothing committed";
+  // Another plan's or another N's parts are not found.
+  EXPECT_TRUE(absl::IsNotFound(MergeMapParts(split_, "other", 2).status()));
+  EXPECT_TRUE(absl::IsNotFound(MergeMapParts(split_, "old", 3).status()));
+}
+
+TEST_F(MapPartsTest, APartCutShortIsNotMerged) {
+  MapParts("plan", 2);
+  const std::string path = MapPartPath(split_, "plan", 1, 2);
+  const std::string bytes = ReadFile(path);
+  WriteFile(path, bytes.substr(0, bytes.size() / 2));
+  EXPECT_TRUE(absl::IsDataLoss(MergeMapParts(split_, "plan", 2).status()));
+  EXPECT_FALSE(std::filesystem::exists(split_ + "/oracle.out"));
+  // The next plan starts over and gets the whole map's answer.
+  ASSERT_TRUE(RemoveMapParts(split_).ok());
+  MapParts("next", 2);
+  ASSERT_TRUE(MergeMapParts(split_, "next", 2).ok());
+  MapWhole();
+  EXPECT_TRUE(Oracle(split_) == Oracle(one_));
+}
+
+TEST(BalanceStemsTest, LargestFirstToTheLightestPart) {
+  const std::vector<std::vector<std::string>> parts =
+      BalanceStems({{"a", 10}, {"b", 7}, {"c", 5}, {"d", 3}, {"e", 0}}, 2);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0], (std::vector<std::string>{"a", "d"}));
+  EXPECT_EQ(parts[1], (std::vector<std::string>{"b", "c", "e"}));
+}
+
+TEST(MapPartPathTest, UnderTheDataRootsState) {
+  EXPECT_EQ(MapPartsDir("/ct/2026-11-20/"), "/ct/state/map-parts/2026-11-20");
+  EXPECT_EQ(MapPartPath("/ct/2026-11-20", "r1", 0, 2),
+            "/ct/state/map-parts/2026-11-20/r1.part-0-of-2");
+  EXPECT_FALSE(CheckPartSpec({"../x", 0, 2, {}}).ok());
+  EXPECT_FALSE(CheckPartSpec({"p", 2, 2, {}}).ok());
+  EXPECT_FALSE(CheckPartSpec({"p", 0, 1, {}}).ok());
+  EXPECT_TRUE(CheckPartSpec({"p", 1, 2, {}}).ok());
+}
+
+}  // namespace
+}  // namespace ctmr::map
