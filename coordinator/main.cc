@@ -130,6 +130,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1u, ctmr::reduce::kMaxShards));
   run->add_option("--memory-limit", memory_limit,
                   "bound on this process and --local-workers (default 1GiB)");
+  std::string split_bytes;
+  run->add_option("--split-bytes", split_bytes,
+                  "split the map of a directory with more new input than this among the workers, "
+                  "by issuer (default 256MiB; 0: never)");
   run->add_option("--heartbeat-ms", run_options.heartbeat_ms,
                   "heartbeat interval; 3 missed = dead (default 1000)")
       ->check(CLI::Range(10, 3'600'000));
@@ -196,6 +200,17 @@ int Main(int argc, char** argv) {
       return 2;
     }
     options.memory_limit = run_options.memory_limit = *bytes;
+  }
+  if (split_bytes == "0") {
+    run_options.split_bytes = 0;
+  } else if (!split_bytes.empty()) {
+    const absl::StatusOr<uint64_t> bytes = ctmr::base::ParseByteSize(split_bytes);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "ct-coordinator: --split-bytes: %s\n",
+                   std::string(bytes.status().message()).c_str());
+      return 2;
+    }
+    run_options.split_bytes = *bytes;
   }
   if (plan->parsed()) {
     const absl::StatusOr<std::vector<std::string>> entries = ctmr::cli::RunPlan(plan_options);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/map/directory_mapper.h"
@@ -58,7 +59,14 @@ Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes,
   }
   map::DirectoryMapper mapper(suffixes, x509::CertificateDecoder::Mode::kFastWithFallback,
                               memory_bytes);
-  absl::StatusOr<map::MapStats> stats = mapper.Map(task.directory());
+  absl::StatusOr<map::MapStats> stats;
+  if (task.parts() > 1) {
+    const map::PartSpec spec{task.plan_id(), task.part(), task.parts(),
+                             std::vector<std::string>(task.stems().begin(), task.stems().end())};
+    stats = mapper.MapPart(task.directory(), spec);
+  } else {
+    stats = mapper.Map(task.directory());
+  }
   if (stats.ok()) {
     result.set_ok(true);
     MapResult* m = result.mutable_map();

@@ -26,9 +26,12 @@ namespace ctmr::worker {
 // PERMANENT.
 ErrorKind ErrorKindOf(const absl::Status& status);
 
-// Maps task.directory() within `memory_bytes`, reserved from `budget` (which
-// the worker's task threads share) for the task's length; `budget` null: no
-// reservation, and kUnboundedMap never spills. `suffixes` must outlive the call.
+// Maps task.directory(), or with task.parts() > 1 its part task.part() (the
+// issuers task.stems(), written under ROOT/state/map-parts/ for the
+// coordinator to merge: common/map/map_parts.h), within `memory_bytes`,
+// reserved from `budget` (which the worker's task threads share) for the
+// task's length; `budget` null: no reservation, and kUnboundedMap never
+// spills. `suffixes` must outlive the call.
 Result RunMapTask(const MapTask& task, const names::PublicSuffixList* suffixes,
                   base::MemoryBudget* budget = nullptr, uint64_t memory_bytes = map::kUnboundedMap);
 

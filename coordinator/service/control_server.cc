@@ -27,8 +27,15 @@ std::string DirectoryName(const Task& t) {
   return std::filesystem::path(t.body.map_task().directory()).filename().string();
 }
 
+// The directory's name, and for a part of a split map which one: "2026-11-26 part 1/2".
+std::string MapTaskName(const Task& t) {
+  const MapTask& m = t.body.map_task();
+  if (m.parts() <= 1) return DirectoryName(t);
+  return absl::StrCat(DirectoryName(t), " part ", m.part() + 1, "/", m.parts());
+}
+
 std::string Describe(const Task& t) {
-  return t.body.has_map_task() ? absl::StrCat("map ", DirectoryName(t)) : DescribeTask(t);
+  return t.body.has_map_task() ? absl::StrCat("map ", MapTaskName(t)) : DescribeTask(t);
 }
 
 json NameList(const std::vector<std::string>& names) {
@@ -120,13 +127,13 @@ json ControlServer::Status(int64_t now_ms) const {
     if (!t.body.has_map_task()) continue;
     switch (t.state) {
       case TaskState::kQueued:
-        queued.push_back(DirectoryName(t));
+        queued.push_back(MapTaskName(t));
         break;
       case TaskState::kLeased:
-        leased.push_back(DirectoryName(t));
+        leased.push_back(MapTaskName(t));
         break;
       case TaskState::kDone:
-        done.push_back(DirectoryName(t));
+        done.push_back(MapTaskName(t));
         break;
       case TaskState::kFailed: {
         FailedDirectory& f = failed[DirectoryName(t)];

@@ -15,6 +15,7 @@
 #include "common/base/memory_budget.h"
 #include "common/base/status_macros.h"
 #include "common/map/data_root.h"
+#include "common/map/map_parts.h"
 #include "common/tally/oracle_reader.h"
 #include "coordinator/report/reports.h"
 #include "coordinator/service/distributed_reduce.h"
@@ -38,6 +39,11 @@ class FailureLog {
   // A map task that ended failed.
   void MapFailed(const map::DateDirectory& d, const Task& t) {
     Record(d.name, t.attempts, ErrorKind_Name(t.last_error_kind), t.last_error, d.path);
+  }
+  // A split map whose parts all succeeded but whose merge failed.
+  void MergeFailed(const map::DateDirectory& d, const absl::Status& status) {
+    Record(d.name, 1, ErrorKind_Name(absl::IsUnavailable(status) ? TRANSIENT : PERMANENT),
+           std::string(status.message()), d.path);
   }
   // A directory the reduce could not read.
   void ReduceFailed(const std::string& name, const absl::Status& status) {
@@ -86,14 +92,29 @@ absl::Status LoadState(const RunOptions& options, const std::string& run_id, int
   return absl::OkStatus();
 }
 
-// Step 2: one map task per stale directory; failed ones wait for a requeue
-// or new input. Returns how many tallies changed; errors are the pool's.
-absl::StatusOr<uint64_t> MapStaleDirectories(const map::DataRootListing& listing,
+// The task slots a split map may use: the threads of the connected workers,
+// or the local workers about to connect.
+uint32_t MapSlots(const RunOptions& options, const Scheduler& scheduler) {
+  uint64_t threads = 0;
+  for (const auto& [id, w] : scheduler.workers()) {
+    if (!w.draining) threads += w.threads;
+  }
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(std::max<uint64_t>(threads, options.local_workers), 1u << 16));
+}
+
+// Step 2: one map task per stale directory, or one per part of a directory
+// split by issuer (map_work.h's SplitMapTask), whose parts are merged once
+// all succeeded; failed ones wait for a requeue or new input. Returns how
+// many tallies changed; errors are the pool's.
+absl::StatusOr<uint64_t> MapStaleDirectories(const RunOptions& options,
+                                             const map::DataRootListing& listing,
                                              const std::string& run_id, int32_t as_of,
                                              TaskPool* pool, RunState* state,
                                              FailureLog* failures) {
   Scheduler& scheduler = pool->scheduler();
   std::map<uint64_t, const map::DateDirectory*> map_tasks;
+  std::map<const map::DateDirectory*, std::vector<uint64_t>> split;  // part task ids
   const MapWork work = FindMapWork(listing, *state);
   for (const std::string& name : work.skipped_failed) failures->Skipped(name);
   for (const std::string& name : work.retried) {
@@ -102,28 +123,66 @@ absl::StatusOr<uint64_t> MapStaleDirectories(const map::DataRootListing& listing
   }
   // Each directory's tally before its map: an "ok" must be backed by a commit.
   std::map<std::string, std::optional<DirectoryTally>> before;
+  const uint32_t slots = MapSlots(options, scheduler);
   for (const map::DateDirectory* d : work.to_map) {
-    map_tasks[scheduler.AddMapTask(d->path)] = d;
     absl::StatusOr<std::optional<DirectoryTally>> header = tally::LoadOracleHeader(d->path);
     before[d->path] = header.ok() ? *std::move(header) : std::nullopt;
+    std::vector<MapTask> parts =
+        SplitMapTask(d->path, before[d->path], options.split_bytes, slots, run_id);
+    if (parts.empty()) {
+      map_tasks[scheduler.AddMapTask(d->path)] = d;
+      continue;
+    }
+    LOG(INFO) << "mapping " << d->name << " in " << parts.size() << " parts by issuer";
+    for (MapTask& part : parts) {
+      const uint64_t id = scheduler.AddMapTask(std::move(part));
+      map_tasks[id] = d;
+      split[d].push_back(id);
+    }
   }
   const ScopedResultCheck check(scheduler, [&before](const Task& t, const Result& r) {
     if (!t.body.has_map_task()) return absl::OkStatus();
+    if (t.body.map_task().parts() > 1) return CheckPartWritten(t.body.map_task());
     const std::string& dir = t.body.map_task().directory();
     auto it = before.find(dir);
     return CheckMapCommitted(dir, it == before.end() ? std::nullopt : it->second, r.map());
   });
   LOG(INFO) << "run " << run_id << " as of " << base::FormatDate(as_of) << ": "
-            << listing.dates.size() << " date directories, " << map_tasks.size() << " to map, "
-            << failures->names().size() << " skipped as failed";
+            << listing.dates.size() << " date directories, " << work.to_map.size() << " to map ("
+            << map_tasks.size() << " tasks), " << failures->names().size() << " skipped as failed";
   RETURN_IF_ERROR(pool->Drain("map", map_tasks.size()));
   uint64_t mapped = 0;
   for (const auto& [id, dir] : map_tasks) {
     const Task* t = scheduler.task(id);
+    if (t->body.map_task().parts() > 1) continue;  // merged below
     if (t->state == TaskState::kDone) {
       if (t->result.map().committed()) ++mapped;
     } else {
       failures->MapFailed(*dir, *t);
+    }
+  }
+  // A split directory: failed as soon as one part failed (it spent its
+  // attempts as any map task), else its parts merged into oracle.out here.
+  for (const auto& [dir, ids] : split) {
+    const Task* failed = nullptr;
+    for (uint64_t id : ids) {
+      const Task* t = scheduler.task(id);
+      if (t->state != TaskState::kDone && failed == nullptr) failed = t;
+    }
+    if (failed != nullptr) {
+      failures->MapFailed(*dir, *failed);
+      (void)map::RemoveMapParts(dir->path);
+      continue;
+    }
+    const MapTask& first = scheduler.task(ids[0])->body.map_task();
+    absl::StatusOr<map::MergeStats> merged =
+        map::MergeMapParts(dir->path, first.plan_id(), first.parts());
+    if (!merged.ok()) {
+      LOG(ERROR) << "cannot merge the parts of " << dir->path << ": " << merged.status().message();
+      failures->MergeFailed(*dir, merged.status());
+      (void)map::RemoveMapParts(dir->path);
+    } else if (merged->committed) {
+      ++mapped;
     }
   }
   state->last_run.map_tasks = map_tasks.size();
@@ -168,7 +227,7 @@ CycleResult RunCycle(const RunOptions& options, TaskPool* pool, RunState* state,
 
   FailureLog failures(options.data_dir, state);
   absl::StatusOr<uint64_t> mapped =
-      MapStaleDirectories(*listing, run_id, as_of, pool, state, &failures);
+      MapStaleDirectories(options, *listing, run_id, as_of, pool, state, &failures);
   if (!mapped.ok()) return Interrupted(mapped.status());
 
   // Step 3: every mapped, non-failed directory (expired ones too:

@@ -1,8 +1,11 @@
 #include "coordinator/service/map_work.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/map/map_parts.h"
 #include "common/tally/oracle_file.h"
 #include "common/tally/oracle_reader.h"
 
@@ -60,6 +63,49 @@ absl::Status CheckMapCommitted(const std::string& dir, const std::optional<Direc
   return absl::FailedPreconditionError(absl::StrCat(
       "the map of ", dir, " reported a commit, but its oracle.out is unchanged and does not ",
       "cover the input"));
+}
+
+std::vector<MapTask> SplitMapTask(const std::string& dir,
+                                  const std::optional<DirectoryTally>& before, uint64_t split_bytes,
+                                  uint32_t slots, const std::string& plan_id) {
+  if (split_bytes == 0 || slots < 2) return {};
+  absl::StatusOr<std::map<std::string, uint64_t>> bytes = map::UnmappedBytesByStem(dir, before);
+  if (!bytes.ok() || bytes->size() < 2) return {};
+  uint64_t total = 0;
+  for (const auto& [stem, n] : *bytes) total += n;
+  if (total <= split_bytes) return {};
+  const uint64_t by_size = (total + split_bytes - 1) / split_bytes;
+  const uint32_t parts = static_cast<uint32_t>(
+      std::min<uint64_t>({bytes->size(), by_size, static_cast<uint64_t>(slots)}));
+  if (parts < 2) return {};
+  // Leftovers of an earlier plan (a killed coordinator) are never merged;
+  // removing them keeps the folder small.
+  (void)map::RemoveMapParts(dir);
+  std::vector<MapTask> tasks;
+  const std::vector<std::vector<std::string>> stems = map::BalanceStems(*bytes, parts);
+  for (uint32_t k = 0; k < parts; ++k) {
+    MapTask t;
+    t.set_directory(dir);
+    t.set_part(k);
+    t.set_parts(parts);
+    t.set_plan_id(plan_id);
+    for (const std::string& stem : stems[k]) t.add_stems(stem);
+    tasks.push_back(std::move(t));
+  }
+  return tasks;
+}
+
+absl::Status CheckPartWritten(const MapTask& task) {
+  absl::StatusOr<std::string> base = map::OracleBase(task.directory());
+  absl::Status s = base.status();
+  if (base.ok()) {
+    s = map::LoadMapPart(task.directory(), task.plan_id(), task.part(), task.parts(), *base)
+            .status();
+  }
+  if (s.ok()) return s;
+  return absl::FailedPreconditionError(absl::StrCat("part ", task.part() + 1, "/", task.parts(),
+                                                    " of the map of ", task.directory(),
+                                                    " reported success, but: ", s.message()));
 }
 
 }  // namespace ctmr::service

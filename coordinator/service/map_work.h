@@ -35,6 +35,21 @@ MapWork FindMapWork(const map::DataRootListing& listing, const RunState& state);
 absl::Status CheckMapCommitted(const std::string& dir, const std::optional<DirectoryTally>& before,
                                const MapResult& result);
 
+// The parts of the map of `dir` when it is worth splitting (map_parts.h):
+// its new input (beyond `before`, its tally's header) exceeds `split_bytes`
+// (> 0) and it has at least two issuers with new input. Then
+// N = min(issuers, ceil(bytes / split_bytes), slots) parts of plan `plan_id`,
+// issuers balanced by bytes; earlier parts of the directory are removed.
+// Empty: map the directory whole.
+std::vector<MapTask> SplitMapTask(const std::string& dir,
+                                  const std::optional<DirectoryTally>& before, uint64_t split_bytes,
+                                  uint32_t slots, const std::string& plan_id);
+
+// Whether a worker's "ok" for a part of a split map is backed by the disk:
+// its part file is there, whole, of its plan, and started from the
+// directory's committed oracle.out. FailedPrecondition otherwise.
+absl::Status CheckPartWritten(const MapTask& task);
+
 }  // namespace ctmr::service
 
 #endif  // CT_COORDINATOR_SERVICE_MAP_WORK_H_

@@ -30,6 +30,9 @@ struct RunOptions {
   int max_attempts = 3;
   uint32_t shards = 0;  // 0: chosen from the tallies and the workers' memory budgets
   uint64_t memory_limit = base::kDefaultMemoryLimit;  // this process, and --local-workers
+  // A directory with more new input than this is mapped in parts, by issuer,
+  // on several workers (map_work.h's SplitMapTask); 0: never.
+  uint64_t split_bytes = uint64_t{256} << 20;
   int heartbeat_ms = 1000;
   std::string curve_secret_key;  // a ".key" file (ct-coordinator keygen)
   std::string authorized_keys;   // a folder of workers' ".pub" files

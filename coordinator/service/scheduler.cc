@@ -11,7 +11,13 @@
 namespace ctmr::service {
 
 std::string DescribeTask(const Task& task) {
-  if (task.body.has_map_task()) return absl::StrCat("map ", task.body.map_task().directory());
+  if (task.body.has_map_task()) {
+    const MapTask& m = task.body.map_task();
+    if (m.parts() > 1) {
+      return absl::StrCat("map ", m.directory(), " part ", m.part() + 1, "/", m.parts());
+    }
+    return absl::StrCat("map ", m.directory());
+  }
   const ShardTask& s = task.body.shard_task();
   absl::StatusOr<tally::HashRange> range = tally::DecodeRange(s.first(), s.last());
   return absl::StrCat("shard ", range.ok() ? tally::DescribeRange(*range) : "(bad range)", " of ",
@@ -50,9 +56,15 @@ uint64_t Scheduler::Add(Envelope body) {
 }
 
 uint64_t Scheduler::AddMapTask(const std::string& directory) {
+  MapTask task;
+  task.set_directory(directory);
+  return AddMapTask(std::move(task));
+}
+
+uint64_t Scheduler::AddMapTask(MapTask task) {
   Envelope e;
-  e.mutable_map_task()->set_task_id(next_id_);
-  e.mutable_map_task()->set_directory(directory);
+  task.set_task_id(next_id_);
+  *e.mutable_map_task() = std::move(task);
   return Add(std::move(e));
 }
 

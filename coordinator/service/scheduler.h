@@ -134,6 +134,9 @@ class Scheduler {
 
   // Queues a task; returns its id. The task_id fields are filled in here.
   uint64_t AddMapTask(const std::string& directory);
+  // A map task as given (e.g. one part of a split map, map_parts.h): retried,
+  // failed and dispatched exactly as the map of a whole directory.
+  uint64_t AddMapTask(MapTask task);
   uint64_t AddShardTask(ShardTask task);
 
   // A worker (re)announces itself. A known routing id keeps its leases.
