@@ -130,6 +130,24 @@ TEST(KnownAnswersWorkerTest, WorkerMapThenReduce) {
   ExpectMatchesAnswers(root, summary);
 }
 
+// `run` with 2 local workers, every directory split by issuer (--split-bytes
+// small): the parts merge into the generator's answers, and none is left.
+TEST(KnownAnswersSplitTest, DirectoriesSplitOverTwoWorkers) {
+  TempDir tmp;
+  const std::string root = tmp.path() + "/root";
+  Generate(root, 3000, 6, 0);
+  auto r = RunCommand(::ctmr::testing::RunOnceArgv(
+      root, kAsOf, root + "/reports", {"--split-bytes", "16KiB", "--window-days", "0"}));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("parts by issuer"), std::string::npos) << r.output;
+  ExpectMatchesAnswers(root, Json::parse(ReadFile(root + "/reports/summary.json")));
+  EXPECT_TRUE(::ctmr::testing::ListDir(root + "/state/map-parts").empty());
+  // A second run maps nothing new and counts the same.
+  const Json again = Reduce(root, 0);
+  EXPECT_EQ(again["directories"]["mapped"], 0);
+  ExpectMatchesAnswers(root, again);
+}
+
 // Map, let the fetcher append more (cutting blocks anywhere), map again:
 // the numbers equal the answers for the whole.
 TEST(KnownAnswersPiecesTest, TreeReadInPieces) {

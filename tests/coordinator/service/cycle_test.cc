@@ -1,6 +1,7 @@
 #include "coordinator/service/cycle.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/civil_date.h"
@@ -90,6 +91,28 @@ TEST_F(CycleTest, MapsEveryDirectoryThenReportsAsReduceDoes) {
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->last_run.run_id, state.last_run.run_id);
   EXPECT_EQ(saved->workers, std::vector<std::string>{"in-process:1"});
+}
+
+// Every directory with more than 8 KiB of new input is mapped in parts by
+// issuer and merged: the same oracle.out files and reports as whole maps.
+TEST_F(CycleTest, SplitDirectoriesMergeIntoTheSameTalliesAndReports) {
+  InProcessPool pool(64 << 20);
+  RunState state;
+  CycleInfo info;
+  RunOptions options = Options(tmp_.path() + "/out");
+  options.split_bytes = 8 << 10;
+  options.local_workers = 3;  // task slots for the parts
+  const CycleResult result = RunCycle(options, &pool, &state, &info);
+  ASSERT_TRUE(result.ok()) << result.interrupted;
+  ExpectSameReports(tmp_.path() + "/out", ReferenceReports());
+  EXPECT_GT(static_cast<uint64_t>(pool.map_tasks()), state.last_run.mapped) << "parts ran";
+  EXPECT_TRUE(ListVisible(root_ + "/state/map-parts").empty()) << "merged parts are removed";
+  // The reference's tallies: one map of each directory, by `reduce`.
+  for (const std::string& name : ListVisible(root_)) {
+    const std::string want = tmp_.path() + "/reference/" + name + "/oracle.out";
+    if (::access(want.c_str(), F_OK) != 0) continue;
+    EXPECT_TRUE(ReadFile(root_ + "/" + name + "/oracle.out") == ReadFile(want)) << name;
+  }
 }
 
 TEST_F(CycleTest, ASecondCycleMapsNothingAndCountsTheSame) {

@@ -74,6 +74,44 @@ TEST(SchedulerTest, CommitsAndFinishes) {
   EXPECT_EQ(s.OnResult("a", Ok(id), 20), ResultOutcome::kDiscarded);
 }
 
+// A part of a split map is a map task: dispatched with its part, retried
+// on another worker, and failed after its attempts, as any map task.
+TEST(SchedulerTest, PartTasksKeepTheirPartAcrossRetries) {
+  Scheduler s(Options());
+  MapTask part;
+  part.set_directory("/root/2026-11-26");
+  part.set_plan_id("run1");
+  part.set_part(1);
+  part.set_parts(2);
+  part.add_stems("issuerB");
+  const uint64_t id = s.AddMapTask(part);
+  s.OnReady("a", MakeReady("a:1", 1), 0);
+  s.OnReady("b", MakeReady("b:1", 1), 0);
+  std::vector<Outgoing> out = s.Dispatch(0);
+  ASSERT_EQ(out.size(), 1u);
+  const std::string first = out[0].routing_id;
+  EXPECT_EQ(out[0].body.map_task().task_id(), id);
+  EXPECT_EQ(out[0].body.map_task().part(), 1u);
+  EXPECT_EQ(DescribeTask(*s.task(id)), "map /root/2026-11-26 part 2/2");
+  EXPECT_EQ(s.OnResult(first, Error(id, TRANSIENT), 10), ResultOutcome::kRequeued);
+  out = s.Dispatch(20);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].routing_id, first) << "retried on the other worker";
+  EXPECT_EQ(out[0].body.map_task().attempt(), 2u);
+  EXPECT_EQ(out[0].body.map_task().plan_id(), "run1");
+  EXPECT_EQ(out[0].body.map_task().stems_size(), 1);
+  // Its lease expires like any task's: the fake clock passes the deadline.
+  const int64_t late = 20 + 2 * Options().lease_ms + 1;
+  s.Touch("a", late);  // both alive; the lease was never renewed
+  s.Touch("b", late);
+  s.OnTick(late);
+  EXPECT_EQ(s.task(id)->state, TaskState::kQueued);
+  out = s.Dispatch(late);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(s.OnResult(out[0].routing_id, Error(id, TRANSIENT), late + 1), ResultOutcome::kFailed);
+  EXPECT_EQ(s.task(id)->state, TaskState::kFailed);
+}
+
 TEST(SchedulerTest, ErrorsRetryThenFail) {
   Scheduler s(Options());
   const uint64_t id = s.AddMapTask("/root/2026-11-26");
