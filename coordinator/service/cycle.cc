@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -175,8 +176,14 @@ absl::StatusOr<uint64_t> MapStaleDirectories(const RunOptions& options,
       continue;
     }
     const MapTask& first = scheduler.task(ids[0])->body.map_task();
+    const auto merge_start = std::chrono::steady_clock::now();
     absl::StatusOr<map::MergeStats> merged =
         map::MergeMapParts(dir->path, first.plan_id(), first.parts());
+    LOG_IF(INFO, merged.ok())
+        << "merged the " << first.parts() << " parts of " << dir->name
+        << (merged->committed ? "" : " (nothing new)") << " in "
+        << std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count()
+        << " s";
     if (!merged.ok()) {
       LOG(ERROR) << "cannot merge the parts of " << dir->path << ": " << merged.status().message();
       failures->MergeFailed(*dir, merged.status());
