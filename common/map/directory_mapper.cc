@@ -344,6 +344,13 @@ absl::StatusOr<MapStats> DirectoryMapper::MapImpl(const std::string& dir, const 
     absl::Status verified = (*loaded)->VerifyChecksum();
     if (!verified.ok()) loaded = verified;
   }
+  if (part != nullptr && absl::IsDataLoss(loaded.status())) {
+    // A part cannot map the whole directory again, and its merge would copy
+    // the other issuers from the corrupt file: it refuses, and the
+    // coordinator's next plan maps the directory whole (SplitMapTask).
+    return absl::FailedPreconditionError(
+        absl::StrCat(loaded.status().message(), "; a split map's part never starts from it"));
+  }
   if (absl::IsDataLoss(loaded.status())) {
     // A tally cut short or corrupted is never built upon: the directory is
     // mapped again from the start, which is exact.

@@ -78,6 +78,15 @@ std::vector<MapTask> SplitMapTask(const std::string& dir,
   const uint32_t parts = static_cast<uint32_t>(
       std::min<uint64_t>({bytes->size(), by_size, static_cast<uint64_t>(slots)}));
   if (parts < 2) return {};
+  // A committed tally that is cut short or corrupt is mapped whole, from the
+  // start: a part would refuse it (DirectoryMapper::MapPart).
+  absl::StatusOr<std::optional<tally::OracleReader>> committed =
+      tally::OracleReader::Open(absl::StrCat(dir, "/", tally::kOracleFileName));
+  if (committed.ok() && committed->has_value()) {
+    absl::Status verified = (*committed)->VerifyChecksum();
+    if (!verified.ok()) committed = verified;
+  }
+  if (!committed.ok()) return {};
   // Leftovers of an earlier plan (a killed coordinator) are never merged;
   // removing them keeps the folder small.
   (void)map::RemoveMapParts(dir);

@@ -40,7 +40,8 @@ absl::Status CheckMapCommitted(const std::string& dir, const std::optional<Direc
 // (> 0) and it has at least two issuers with new input. Then
 // N = min(issuers, ceil(bytes / split_bytes), slots) parts of plan `plan_id`,
 // issuers balanced by bytes; earlier parts of the directory are removed.
-// Empty: map the directory whole.
+// Empty: map the directory whole (also when its oracle.out is cut short or
+// corrupt: its checksum is checked first).
 std::vector<MapTask> SplitMapTask(const std::string& dir,
                                   const std::optional<DirectoryTally>& before, uint64_t split_bytes,
                                   uint32_t slots, const std::string& plan_id);
