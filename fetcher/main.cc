@@ -347,8 +347,12 @@ int Main(int argc, char** argv) {
   // ct-fetch's CPU. Buffers up to 32 MiB (the most mallopt allows) now come
   // from the arenas and stay there; a log gives its memory back with
   // malloc_trim when its catch-up ends (LogFollower::CatchUp).
+  // (Not under AddressSanitizer, which replaces malloc: glibc's arenas are
+  // then unused, and malloc_trim would walk them uninitialized.)
+#if !defined(__SANITIZE_ADDRESS__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
   Flags flags;
   CLI::App app{"ct-fetch: follows Certificate Transparency logs into a data root"};
   app.add_option("--data-dir", flags.data_dir, "data root (default ./ct-data)");

@@ -5,10 +5,11 @@ if(CT_BUILD_TESTS)
   ct_cc_library(NAME ct_fetch_scale_harness SRCS fetch_scale_harness.cc
     DEPS ct_fetch ct_test_support nlohmann_json::nlohmann_json absl::strings GTest::gtest)
 
-  # Hostile servers at the ct-fetch level, on a small generated log: every pass.
+  # Hostile servers at the ct-fetch level, on a small generated log: the release
+  # pass (the sanitizer pass, -LE slow, leaves them to http_client_test).
   ct_cc_test(NAME fetch_hostile_test SRCS fetch_hostile_test.cc
     DEPS ct_fetch_scale_harness ct_test_support
-    LABELS fetcher integration)
+    LABELS slow fetcher integration)
   add_dependencies(fetch_hostile_test ct-fetch ct-gen)
 
   # The 100,981-entry log, made once per ctest run by the FetchScale.MakeLog
