@@ -31,16 +31,6 @@ namespace {
 constexpr std::string_view kTmpSuffix = ".tmp";
 constexpr size_t kWriteBufferBytes = 4 << 20;
 
-absl::Status SyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return base::ErrnoStatus(errno, "cannot open", dir);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return base::ErrnoStatus(err, "cannot fsync", dir);
-  return absl::OkStatus();
-}
-
 absl::Status RemoveFile(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return base::ErrnoStatus(errno, "cannot remove", path);
@@ -321,12 +311,12 @@ absl::Status CompactIssuer(const std::string& dir, const std::string& issuer,
   }
   // The commit point: only once the segment's name is durable may the
   // sources go (a crash before leaves them, and a re-run merges again).
-  RETURN_IF_ERROR(SyncDirectory(dir));
+  RETURN_IF_ERROR(base::SyncDirectory(dir));
   for (const std::string& name : files.sources) {
     RETURN_IF_ERROR(RemoveFile(absl::StrCat(dir, "/", name)));
     ++stats->sources_removed;
   }
-  return SyncDirectory(dir);
+  return base::SyncDirectory(dir);
 }
 
 // The data root a date directory belongs to: its parent.
@@ -371,7 +361,7 @@ absl::StatusOr<CompactStats> CompactDirectory(const std::string& dir) {
   // that no crash leaves a tally that disagrees with the files.
   RETURN_IF_ERROR(RemoveFile(absl::StrCat(dir, "/", tally::kOracleFileName)));
   RETURN_IF_ERROR(RemoveFile(absl::StrCat(dir, "/", tally::kOracleOffsetsFileName)));
-  RETURN_IF_ERROR(SyncDirectory(dir));
+  RETURN_IF_ERROR(base::SyncDirectory(dir));
   for (const auto& [issuer, files] : issuers) {
     if (files.sources.empty()) continue;
     RETURN_IF_ERROR(CompactIssuer(dir, issuer, files, &stats));

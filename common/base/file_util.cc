@@ -83,7 +83,10 @@ absl::Status AtomicFileWriter::Commit(Durability durability) {
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus(errno, "cannot rename", tmp_);
   committed_ = true;
   if (!sync) return absl::OkStatus();
-  const std::string dir = DirectoryOf(path_);
+  return SyncDirectory(DirectoryOf(path_));
+}
+
+absl::Status SyncDirectory(const std::string& dir) {
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return ErrnoStatus(errno, "cannot open", dir);
   const int rc = ::fsync(dir_fd);

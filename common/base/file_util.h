@@ -54,6 +54,10 @@ class AtomicFileWriter {
   bool committed_ = false;
 };
 
+// fsyncs the directory `dir`, so that the names created, renamed or removed
+// in it survive a crash. Errors as ErrnoStatus.
+absl::Status SyncDirectory(const std::string& dir);
+
 // Reads a whole file. NotFound when it does not exist.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
