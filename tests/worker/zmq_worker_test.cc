@@ -44,6 +44,11 @@ struct Message {
 // The coordinator's side: a ROUTER that answers heartbeats (unless told not to).
 class FakeCoordinator {
  public:
+  // Generous: a worker process starting under the sanitizers on a loaded
+  // 2-core CI machine once took more than 5 s to say Ready. A test that
+  // passes never waits this long; one that asserts silence passes its own.
+  static constexpr milliseconds kPatience = milliseconds(30000);
+
   explicit FakeCoordinator(const std::string& bind = "tcp://127.0.0.1:*",
                            const std::optional<rpc::CurveKeyPair>& server_keys = std::nullopt)
       : router_(context_, zmq::socket_type::router) {
@@ -84,7 +89,7 @@ class FakeCoordinator {
 
   // The first message `match` accepts within `timeout`; others are skipped.
   std::optional<Message> WaitFor(const std::function<bool(const Message&)>& match,
-                                 milliseconds timeout = milliseconds(5000)) {
+                                 milliseconds timeout = kPatience) {
     const Clock::time_point until = Clock::now() + timeout;
     while (Clock::now() < until) {
       std::optional<Message> m =
@@ -95,11 +100,10 @@ class FakeCoordinator {
   }
 
   std::optional<Message> WaitForReady() {
-    return WaitFor([](const Message& m) { return m.envelope.has_ready(); });
+    return WaitFor([](const Message& m) { return m.envelope.has_ready(); }, kPatience);
   }
 
-  std::optional<Message> WaitForResult(uint64_t task_id,
-                                       milliseconds timeout = milliseconds(5000)) {
+  std::optional<Message> WaitForResult(uint64_t task_id, milliseconds timeout = kPatience) {
     return WaitFor(
         [task_id](const Message& m) {
           return m.envelope.has_result() && m.envelope.result().task_id() == task_id;
