@@ -121,9 +121,11 @@ absl::Status RemoveMapParts(const std::string& dir);
 absl::StatusOr<std::map<std::string, uint64_t>> UnmappedBytesByStem(
     const std::string& dir, const std::optional<DirectoryTally>& tally);
 
-// Splits the stems into `parts` lists of similar byte totals (the largest
-// first, each to the lightest part so far), each list sorted; a part may be
-// empty when there are fewer stems than parts.
+// Splits the stems into `parts` lists of similar byte totals, each list
+// sorted; a part may be empty when there are fewer stems than parts. The
+// largest stem first, each to the lightest part so far; then stems are moved
+// or swapped between the heaviest and the lightest part while that lowers the
+// heavier of the two (the split map takes as long as its heaviest part).
 std::vector<std::vector<std::string>> BalanceStems(const std::map<std::string, uint64_t>& bytes,
                                                    uint32_t parts);
 
