@@ -21,7 +21,9 @@ inline constexpr char kOracleFileName[] = "oracle.out";
 inline constexpr char kOracleOffsetsFileName[] = "oracle.out.offsets";
 // Bumped whenever the meaning of a stored field changes; a tally of another
 // format is ignored and its directory mapped again from the start.
-inline constexpr uint32_t kDirectoryTallyFormat = 1;
+// 2: IssuerTally.classes and DayCount.lifetime (the breakdowns); a format-1
+// tally lacks them, so its directory is mapped again.
+inline constexpr uint32_t kDirectoryTallyFormat = 2;
 
 // The file is the DirectoryTally's protobuf encoding followed by a trailer
 // of kOracleTrailerSize bytes, written with it in one atomic commit: the magic

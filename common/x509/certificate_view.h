@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/x509/certificate_class.h"
+
 namespace ctmr::x509 {
 
 struct CertificateView {
@@ -35,6 +37,10 @@ struct CertificateView {
   std::vector<std::string_view> common_names;
   // True when the CT poison extension (1.3.6.1.4.1.11129.2.4.3) is present.
   bool is_precertificate = false;
+  // The SubjectPublicKeyInfo's class and the certificatePolicies' validation
+  // level (certificate_class.h). The lifetime follows from the validity.
+  KeyClass key = KeyClass::kOther;
+  Validation validation = Validation::kUnknown;
 
   // Backing store for values that had to be converted (e.g. a BMPString CN) or
   // re-encoded (the OpenSSL path). A deque keeps element addresses stable.
@@ -47,6 +53,8 @@ struct CertificateView {
     dns_names.clear();
     common_names.clear();
     is_precertificate = false;
+    key = KeyClass::kOther;
+    validation = Validation::kUnknown;
     storage.clear();
   }
 };
