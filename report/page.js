@@ -157,23 +157,11 @@
     }, [xs, backfilled, counted, d.fqdns_active, d.regdomains_active]);
   }
 
-  function issuedChart() {
-    const el = document.getElementById("chart-issued");
-    const issued = data.issued;
-    const xs = issued.dates.map(dayToSeconds);
-    const total = (s) => s.certs_issued.reduce((a, b) => a + b, 0);
-    const orgs = issued.organizations.slice().sort((a, b) => total(b) - total(a) ||
-      a.organization.localeCompare(b.organization));
-    const shown = orgs.slice(0, orgs.length > maxStacked + 1 ? maxStacked : orgs.length);
-    const groups = shown.map((o) => ({ label: o.organization, values: o.certs_issued }));
-    if (orgs.length > shown.length) {
-      const other = xs.map(() => 0);
-      for (const o of orgs.slice(shown.length)) o.certs_issued.forEach((v, i) => { other[i] += v; });
-      groups.push({ label: "Other (" + (orgs.length - shown.length) + ")", values: other });
-    }
-    // Stacked: series k draws the sum of groups 0..k, filled down to zero;
-    // drawn from the top of the stack down, each hides the one before it
-    // below its own line, so every band shows one group.
+  // Stacked areas: series k draws the sum of groups 0..k, filled down to
+  // zero; drawn from the top of the stack down, each hides the one before it
+  // below its own line, so every band shows one group. The legend shows each
+  // group's own value.
+  function stackedSeries(xs, groups) {
     const stacked = [];
     let below = xs.map(() => 0);
     for (const g of groups) {
@@ -191,6 +179,98 @@
       });
       columns.push(stacked[k]);
     }
+    return { series: series, columns: columns, stacked: stacked };
+  }
+
+  // Active certificates by lifetime class over time (lifetime-daily-stats.tsv).
+  function lifetimeChart() {
+    const el = document.getElementById("chart-lifetime");
+    const lifetime = data.lifetime;
+    const xs = lifetime.dates.map(dayToSeconds);
+    const groups = lifetime.classes.map((name, k) => ({ label: name, values: lifetime.counts[k] }));
+    const { series, columns } = stackedSeries(xs, groups);
+    const plot = draw(el, "lifetime", { series: series, axes: axes("active") }, columns);
+    // The as-of day's counts, which the browser test compares with summary.json.
+    const last = {};
+    const n = lifetime.dates.length;
+    if (n > 0) groups.forEach((g) => { last[g.label] = g.values[n - 1]; });
+    charts[charts.length - 1].last = { date: n > 0 ? lifetime.dates[n - 1] : null, counts: last };
+    return plot;
+  }
+
+  // One horizontal bar per organization (the largest first, as in the
+  // table), its segments the organization's active certificates of each class
+  // of `kind` ("key" or "validation") from summary.json. Each segment keeps
+  // its count (data-count) for the self-check.
+  function breakdownBars(kind) {
+    const el = document.getElementById("breakdown-" + kind);
+    const classes = Object.keys(summary.totals.breakdowns[kind]);
+    const legend = element("div", { class: "legend" });
+    classes.forEach((name, k) => {
+      const item = element("span", { class: "legend-item" });
+      const swatch = element("span", { class: "swatch" });
+      swatch.style.background = palette[k % palette.length];
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(name));
+      legend.appendChild(item);
+    });
+    el.appendChild(element("h3", {}, kind === "key" ? "Key type" : "Validation level"));
+    el.appendChild(legend);
+    const rows = [];
+    for (const org of summary.organizations) {
+      const counts = org.breakdowns[kind];
+      const total = classes.reduce((a, name) => a + counts[name], 0);
+      const row = element("div", { class: "bar-row", "data-organization": org.organization });
+      row.appendChild(element("div", { class: "bar-label", title: org.organization }, org.organization));
+      const bar = element("div", { class: "bar" });
+      classes.forEach((name, k) => {
+        const n = counts[name];
+        if (n === 0) return;
+        const segment = element("span", {
+          class: "segment", "data-class": name, "data-count": String(n),
+          title: name + ": " + formatNumber(n) + " (" + (100 * n / total).toFixed(1) + "%)",
+        });
+        segment.style.width = (100 * n / total) + "%";
+        segment.style.background = palette[k % palette.length];
+        bar.appendChild(segment);
+      });
+      row.appendChild(bar);
+      row.appendChild(element("div", { class: "bar-total n" }, formatNumber(total)));
+      el.appendChild(row);
+      rows.push(row);
+    }
+    if (rows.length === 0) el.appendChild(element("div", { class: "empty" }, "No data yet."));
+  }
+
+  // What the bars show, read back from the page: organization -> kind ->
+  // class -> count, for the browser test to compare with summary.json.
+  function barCounts() {
+    const out = {};
+    for (const el of document.querySelectorAll(".breakdown")) {
+      for (const row of el.querySelectorAll(".bar-row")) {
+        const org = (out[row.dataset.organization] = out[row.dataset.organization] || {});
+        const kind = (org[el.dataset.kind] = {});
+        for (const s of row.querySelectorAll(".segment")) kind[s.dataset.class] = Number(s.dataset.count);
+      }
+    }
+    return out;
+  }
+
+  function issuedChart() {
+    const el = document.getElementById("chart-issued");
+    const issued = data.issued;
+    const xs = issued.dates.map(dayToSeconds);
+    const total = (s) => s.certs_issued.reduce((a, b) => a + b, 0);
+    const orgs = issued.organizations.slice().sort((a, b) => total(b) - total(a) ||
+      a.organization.localeCompare(b.organization));
+    const shown = orgs.slice(0, orgs.length > maxStacked + 1 ? maxStacked : orgs.length);
+    const groups = shown.map((o) => ({ label: o.organization, values: o.certs_issued }));
+    if (orgs.length > shown.length) {
+      const other = xs.map(() => 0);
+      for (const o of orgs.slice(shown.length)) o.certs_issued.forEach((v, i) => { other[i] += v; });
+      groups.push({ label: "Other (" + (orgs.length - shown.length) + ")", values: other });
+    }
+    const { series, columns, stacked } = stackedSeries(xs, groups);
     const sum = groups.reduce((a, g) => a + g.values.reduce((x, y) => x + y, 0), 0);
     const view = bulk(xs, stacked.length ? stacked[stacked.length - 1] : [], sum);
     const plot = draw(el, "issued", { series: series, axes: axes("issued per day") }, columns, sum);
@@ -260,13 +340,17 @@
     out.dataset.errors = JSON.stringify(window.reportErrors);
     out.dataset.charts = JSON.stringify(charts.map((c) => ({
       name: c.name, points: c.points, drawn: c.drawn, pixels: c.pixels,
-      issued_total: c.issuedTotal,
+      issued_total: c.issuedTotal, last: c.last,
     })));
+    out.dataset.bars = JSON.stringify(barCounts());
   }
 
   fillSummary();
   fillTables();
   activeChart();
   issuedChart();
+  lifetimeChart();
+  breakdownBars("key");
+  breakdownBars("validation");
   window.addEventListener("load", () => setTimeout(() => selfCheck(0), 0));
 })();

@@ -1,6 +1,9 @@
 #include "common/map/issuer_tally_builder.h"
 
+#include <google/protobuf/repeated_field.h>
+
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "common/base/civil_date.h"
@@ -10,6 +13,23 @@
 
 namespace ctmr::map {
 
+namespace {
+
+// Adds a stored list of counters to ours. The lengths match in every tally
+// of this format (OracleReader refuses other formats); a shorter list would
+// only leave counters out, never write past them.
+template <size_t N>
+void AddCounts(const google::protobuf::RepeatedField<uint64_t>& from, std::array<uint64_t, N>* to) {
+  for (int i = 0; i < from.size() && static_cast<size_t>(i) < N; ++i) (*to)[i] += from[i];
+}
+
+template <size_t N>
+void SetCounts(const std::array<uint64_t, N>& from, google::protobuf::RepeatedField<uint64_t>* to) {
+  to->Assign(from.begin(), from.end());
+}
+
+}  // namespace
+
 IssuerTallyBuilder::IssuerTallyBuilder(std::string issuer_id) : issuer_id_(std::move(issuer_id)) {}
 
 IssuerTallyBuilder IssuerTallyBuilder::FromHeader(const IssuerTally& header) {
@@ -17,7 +37,14 @@ IssuerTallyBuilder IssuerTallyBuilder::FromHeader(const IssuerTally& header) {
   b.issuer_name_ = header.issuer_name();
   b.organization_ = header.organization();
   b.name_from_precertificate_ = header.name_from_precertificate();
-  for (const DayCount& d : header.issued()) b.issued_[d.day()] += d.certificates();
+  for (const DayCount& d : header.issued()) {
+    DayTally& day = b.issued_[d.day()];
+    day.certificates += d.certificates();
+    AddCounts(d.lifetime(), &day.lifetime);
+  }
+  AddCounts(header.classes().lifetime(), &b.lifetime_);
+  AddCounts(header.classes().key(), &b.key_);
+  AddCounts(header.classes().validation(), &b.validation_);
   return b;
 }
 
@@ -32,7 +59,13 @@ absl::StatusOr<bool> IssuerTallyBuilder::Add(const x509::CertificateView& cert) 
     if (seen) return false;
   }
   serials_.insert(serial);
-  ++issued_[base::DayOfUnixSeconds(cert.not_before)];
+  const auto lifetime = static_cast<size_t>(x509::LifetimeOf(cert.not_before, cert.not_after));
+  DayTally& day = issued_[base::DayOfUnixSeconds(cert.not_before)];
+  ++day.certificates;
+  ++day.lifetime[lifetime];
+  ++lifetime_[lifetime];
+  ++key_[static_cast<size_t>(cert.key)];
+  ++validation_[static_cast<size_t>(cert.validation)];
   // Prefer the issuer name of a final certificate: a precertificate may be
   // signed by a Precertificate Signing Certificate with a DN of its own.
   if (issuer_name_.empty() && issuer_der_.empty()) {
@@ -135,13 +168,19 @@ IssuerTally IssuerTallyBuilder::Header() {
   out.set_issuer_name(issuer_name_);
   out.set_organization(organization_);
   out.set_name_from_precertificate(name_from_precertificate_);
-  std::vector<std::pair<int32_t, uint64_t>> days(issued_.begin(), issued_.end());
+  std::vector<std::pair<int32_t, const DayTally*>> days;
+  days.reserve(issued_.size());
+  for (const auto& [day, counts] : issued_) days.emplace_back(day, &counts);
   std::sort(days.begin(), days.end());
-  for (const auto& [day, count] : days) {
+  for (const auto& [day, counts] : days) {
     DayCount* d = out.add_issued();
     d->set_day(day);
-    d->set_certificates(count);
+    d->set_certificates(counts->certificates);
+    SetCounts(counts->lifetime, d->mutable_lifetime());
   }
+  SetCounts(lifetime_, out.mutable_classes()->mutable_lifetime());
+  SetCounts(key_, out.mutable_classes()->mutable_key());
+  SetCounts(validation_, out.mutable_classes()->mutable_validation());
   return out;
 }
 

@@ -28,6 +28,7 @@
 #include "common/map/hash_filter.h"
 #include "common/names/registered_domain.h"
 #include "common/tally/hash_run.h"
+#include "common/x509/certificate_class.h"
 #include "common/x509/certificate_view.h"
 #include "proto/tally.pb.h"
 
@@ -102,8 +103,18 @@ class IssuerTallyBuilder {
   bool name_from_precertificate_ = true;
   std::string issuer_der_;  // set when a better issuer name is pending formatting
 
+  // The certificates of one issued day, and by lifetime class.
+  struct DayTally {
+    uint64_t certificates = 0;
+    std::array<uint64_t, x509::kLifetimeClasses> lifetime{};
+  };
+
   absl::flat_hash_set<base::Hash128> serials_;  // new since the last Drain
-  absl::flat_hash_map<int32_t, uint64_t> issued_;
+  absl::flat_hash_map<int32_t, DayTally> issued_;
+  // Every certificate counted, by class (the tally's Breakdown).
+  std::array<uint64_t, x509::kLifetimeClasses> lifetime_{};
+  std::array<uint64_t, x509::kKeyClasses> key_{};
+  std::array<uint64_t, x509::kValidationClasses> validation_{};
   std::vector<PendingName> pending_;  // every name occurrence since the last Drain, unsorted
   std::string names_;                 // their text, NUL-separated
   std::string name_scratch_;

@@ -1,9 +1,11 @@
 #include "common/reduce/tally_reducer.h"
 
 #include <algorithm>
+#include <array>
 #include <tuple>
 
 #include "common/base/status_macros.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace ctmr::reduce {
 
@@ -13,6 +15,34 @@ bool IsActive(int32_t day, int32_t as_of, int window_days) {
 
 std::string OrganizationKey(const std::string& organization, const std::string& issuer_name) {
   return organization.empty() ? issuer_name : organization;
+}
+
+namespace {
+
+template <size_t N>
+void AddStored(const google::protobuf::RepeatedField<uint64_t>& from, std::array<uint64_t, N>* to) {
+  // Lists are exactly N long in this tally format (tally.proto); a shorter
+  // one leaves counters out, never writes past them.
+  for (int i = 0; i < from.size() && static_cast<size_t>(i) < N; ++i) (*to)[i] += from[i];
+}
+
+template <size_t N>
+void AddArray(const std::array<uint64_t, N>& from, std::array<uint64_t, N>* to) {
+  for (size_t i = 0; i < N; ++i) (*to)[i] += from[i];
+}
+
+}  // namespace
+
+void ClassCounts::Add(const ClassCounts& other) {
+  AddArray(other.lifetime, &lifetime);
+  AddArray(other.key, &key);
+  AddArray(other.validation, &validation);
+}
+
+void ClassCounts::Add(const Breakdown& stored) {
+  AddStored(stored.lifetime(), &lifetime);
+  AddStored(stored.key(), &key);
+  AddStored(stored.validation(), &validation);
 }
 
 void TallyReducer::NoteIssuerName(const IssuerTally& t) {
@@ -36,10 +66,12 @@ absl::Status TallyReducer::AddIssuer(const IssuerTally& t, std::optional<uint64_
   for (const DayCount& d : t.issued()) {
     stats_.issued_per_day[d.day()] += d.certificates();
     stats_.issued_per_day_by_issuer[{d.day(), t.issuer_id()}] += d.certificates();
+    AddStored(d.lifetime(), &stats_.issued_per_day_by_lifetime[d.day()]);
   }
   if (!active_certs.has_value()) return absl::OkStatus();
   IssuerSets& s = issuers_[t.issuer_id()];
   s.certs += *active_certs;
+  s.classes.Add(t.classes());
   ASSIGN_OR_RETURN(tally::HashSet fqdns, tally::DecodeHashSet(t.fqdns()));
   ASSIGN_OR_RETURN(tally::HashSet regdomains, tally::DecodeHashSet(t.regdomains()));
   ASSIGN_OR_RETURN(tally::HashSet wildcards, tally::DecodeHashSet(t.wildcards()));
@@ -82,6 +114,7 @@ void TallyReducer::AddWithoutNames(const DirectoryTally& header,
 ReduceStats TallyReducer::Finish() {
   struct OrgSets {
     uint64_t certs = 0;
+    ClassCounts classes;
     tally::HashSet fqdns, regdomains, wildcards;
   };
   std::map<std::string, OrgSets> orgs;
@@ -92,19 +125,23 @@ ReduceStats TallyReducer::Finish() {
     tally::SortUnique(&s.fqdns);
     tally::SortUnique(&s.regdomains);
     tally::SortUnique(&s.wildcards);
-    IssuerStats is{id, s.name, OrganizationKey(s.organization, s.name),
-                   ActiveCounts{s.certs, s.fqdns.size(), s.regdomains.size(), s.wildcards.size()}};
+    IssuerStats is{
+        id, s.name, OrganizationKey(s.organization, s.name),
+        ActiveCounts{s.certs, s.fqdns.size(), s.regdomains.size(), s.wildcards.size(), s.classes}};
     OrgSets& o = orgs[is.organization];
     o.certs += s.certs;
+    o.classes.Add(s.classes);
     tally::MergeInto(s.fqdns, &o.fqdns);
     tally::MergeInto(s.regdomains, &o.regdomains);
     tally::MergeInto(s.wildcards, &o.wildcards);
     stats_.totals.certs += s.certs;
+    stats_.totals.classes.Add(s.classes);
     stats_.issuers.push_back(std::move(is));
   }
   for (auto& [name, o] : orgs) {
     stats_.organizations.push_back(OrganizationStats{
-        name, ActiveCounts{o.certs, o.fqdns.size(), o.regdomains.size(), o.wildcards.size()}});
+        name,
+        ActiveCounts{o.certs, o.fqdns.size(), o.regdomains.size(), o.wildcards.size(), o.classes}});
     tally::MergeInto(o.fqdns, &all_fqdns);
     tally::MergeInto(o.regdomains, &all_regdomains);
     tally::MergeInto(o.wildcards, &all_wildcards);

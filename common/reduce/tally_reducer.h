@@ -10,6 +10,7 @@
 #ifndef CT_COMMON_REDUCE_TALLY_REDUCER_H_
 #define CT_COMMON_REDUCE_TALLY_REDUCER_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,15 +20,31 @@
 
 #include "absl/status/status.h"
 #include "common/tally/hash_set.h"
+#include "common/x509/certificate_class.h"
 #include "proto/tally.pb.h"
 
 namespace ctmr::reduce {
+
+// Certificates by class (DESIGN.md §3.1), indexed as certificate_class.h's
+// enums: sums, as certs is.
+struct ClassCounts {
+  std::array<uint64_t, x509::kLifetimeClasses> lifetime{};
+  std::array<uint64_t, x509::kKeyClasses> key{};
+  std::array<uint64_t, x509::kValidationClasses> validation{};
+
+  void Add(const ClassCounts& other);
+  void Add(const Breakdown& stored);  // a tally's counters
+  bool operator==(const ClassCounts& o) const {
+    return lifetime == o.lifetime && key == o.key && validation == o.validation;
+  }
+};
 
 struct ActiveCounts {
   uint64_t certs = 0;
   uint64_t fqdns = 0;
   uint64_t regdomains = 0;
   uint64_t wildcards = 0;
+  ClassCounts classes;  // the certs by class
 };
 
 struct IssuerStats {
@@ -47,6 +64,8 @@ struct ReduceStats {
   std::vector<IssuerStats> issuers;              // with active certificates; by certs desc, id
   std::vector<OrganizationStats> organizations;  // by certs desc, name
   std::map<int32_t, uint64_t> issued_per_day;    // day -> certificates, all issuers
+  // day -> certificates by lifetime class, all issuers
+  std::map<int32_t, std::array<uint64_t, x509::kLifetimeClasses>> issued_per_day_by_lifetime;
   // (day, issuer_id) -> certificates
   std::map<std::pair<int32_t, std::string>, uint64_t> issued_per_day_by_issuer;
   std::map<std::string, std::pair<std::string, std::string>> issuer_names;  // id -> (name, org)
@@ -76,6 +95,7 @@ class TallyReducer {
     std::string organization;
     bool name_from_precertificate = true;
     uint64_t certs = 0;
+    ClassCounts classes;
     tally::HashSet fqdns, regdomains, wildcards;
   };
   void NoteIssuerName(const IssuerTally& t);

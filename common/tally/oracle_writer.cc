@@ -27,6 +27,11 @@ uint32_t FieldOf(TallySet set) {
           IssuerTally::kRegdomainsFieldNumber == IssuerTally::kSerialsFieldNumber + kRegdomains &&
           IssuerTally::kWildcardsFieldNumber == IssuerTally::kSerialsFieldNumber + kWildcards,
       "TallySet follows tally.proto's field numbers");
+  // BeginIssuer writes the header's serialization, then the sets: protobuf's
+  // order only when every other field has a lower number.
+  static_assert(IssuerTally::kClassesFieldNumber < IssuerTally::kSerialsFieldNumber &&
+                    IssuerTally::kIssuedFieldNumber < IssuerTally::kSerialsFieldNumber,
+                "the sets are IssuerTally's last fields");
   return IssuerTally::kSerialsFieldNumber + static_cast<uint32_t>(set);
 }
 
@@ -129,7 +134,7 @@ absl::Status OracleWriter::BeginIssuer(const IssuerTally& header,
   if (!header.SerializeToString(&bytes)) {
     return absl::InternalError(absl::StrCat("cannot serialize an issuer of ", dir_));
   }
-  // The sets are fields 6 to 9, after every other field of IssuerTally: the
+  // The sets are fields 16 to 19, after every other field of IssuerTally: the
   // issuer's encoding is `bytes` followed by the non-empty sets.
   uint64_t length = bytes.size();
   for (int s = 0; s < kTallySets; ++s) {

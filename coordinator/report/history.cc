@@ -130,6 +130,18 @@ std::optional<uint64_t> Backfill::Organization(const std::string& organization, 
   return it->second[static_cast<size_t>(day - first_day)];
 }
 
+std::optional<std::array<uint64_t, x509::kLifetimeClasses>> Backfill::Lifetime(int32_t day) const {
+  // Empty when nothing was back-filled (a report without a data root).
+  if (day < first_day || day > end_day ||
+      lifetime[0].size() <= static_cast<size_t>(day - first_day)) {
+    return std::nullopt;
+  }
+  std::array<uint64_t, x509::kLifetimeClasses> out{};
+  for (size_t k = 0; k < out.size(); ++k)
+    out[k] = lifetime[k][static_cast<size_t>(day - first_day)];
+  return out;
+}
+
 void BackfillBuilder::AddDirectory(int32_t directory_day,
                                    const std::vector<tally::OracleIssuer>& issuers) {
   if (!first_directory_.has_value() || directory_day < *first_directory_) {
@@ -149,6 +161,12 @@ void BackfillBuilder::AddDirectory(int32_t directory_day,
       if (from > directory_day) continue;  // notBefore after notAfter
       delta[from] += static_cast<int64_t>(n);
       delta[directory_day + 1] -= static_cast<int64_t>(n);
+      for (int k = 0; k < count.lifetime_size() && k < x509::kLifetimeClasses; ++k) {
+        const auto m = static_cast<int64_t>(count.lifetime(k));
+        if (m == 0) continue;
+        lifetime_delta_[static_cast<size_t>(k)][from] += m;
+        lifetime_delta_[static_cast<size_t>(k)][directory_day + 1] -= m;
+      }
     }
   }
 }
@@ -175,6 +193,9 @@ Backfill BackfillBuilder::Finish(const std::map<std::string, std::string>& organ
   b.total = Series(total, b.first_day, b.end_day);
   for (const auto& [org, delta] : orgs) {
     b.organizations[org] = Series(delta, b.first_day, b.end_day);
+  }
+  for (size_t k = 0; k < b.lifetime.size(); ++k) {
+    b.lifetime[k] = Series(lifetime_delta_[k], b.first_day, b.end_day + 1);
   }
   return b;
 }

@@ -5,6 +5,7 @@
 #ifndef CT_COORDINATOR_REPORT_HISTORY_H_
 #define CT_COORDINATOR_REPORT_HISTORY_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "common/reduce/tally_reducer.h"
 #include "common/tally/oracle_reader.h"
+#include "common/x509/certificate_class.h"
 
 namespace ctmr::report {
 
@@ -62,12 +64,18 @@ struct Backfill {
   int32_t end_day = 0;          // the as-of date: its own value is the run's
   std::vector<uint64_t> total;  // one value per day
   std::map<std::string, std::vector<uint64_t>> organizations;  // by organization key
+  // All issuers by lifetime class, one value per day of [first_day, end_day]:
+  // the as-of date too, by the back-fill's rule (certificates issued by then),
+  // since no run counts lifetimes per day (DESIGN.md §5.1).
+  std::array<std::vector<uint64_t>, x509::kLifetimeClasses> lifetime;
 
   bool Covers(int32_t day) const { return day >= first_day && day < end_day; }
   // nullopt outside [first_day, end_day); an organization without
   // certificates then is 0.
   std::optional<uint64_t> Total(int32_t day) const;
   std::optional<uint64_t> Organization(const std::string& organization, int32_t day) const;
+  // nullopt outside [first_day, end_day].
+  std::optional<std::array<uint64_t, x509::kLifetimeClasses>> Lifetime(int32_t day) const;
 };
 
 // Accumulates the back-fill one directory at a time, in any order.
@@ -92,6 +100,8 @@ class BackfillBuilder {
   std::optional<int32_t> first_directory_;
   // issuer id -> day -> change of its active certificates on that day
   std::map<std::string, std::map<int32_t, int64_t>> delta_;
+  // lifetime class -> day -> change of the active certificates of that class
+  std::array<std::map<int32_t, int64_t>, x509::kLifetimeClasses> lifetime_delta_;
   std::map<std::string, std::string> tally_organization_;  // issuer id -> organization key
 };
 

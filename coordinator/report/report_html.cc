@@ -59,6 +59,20 @@ Json IssuedJson(const reduce::ReduceStats& stats) {
   return Json{{"dates", std::move(dates)}, {"organizations", std::move(organizations)}};
 }
 
+// Active certificates by lifetime class per day, for the stacked chart.
+Json LifetimeJson(const ReportPage& page) {
+  Json classes = Json::array(), dates = Json::array(), counts = Json::array();
+  for (std::string_view name : x509::kLifetimeNames) classes.push_back(std::string(name));
+  std::vector<Json> series(x509::kLifetimeClasses, Json::array());
+  for (const auto& [day, row] : page.lifetime) {
+    dates.push_back(base::FormatDate(day));
+    for (size_t k = 0; k < row.size(); ++k) series[k].push_back(row[k]);
+  }
+  for (Json& s : series) counts.push_back(std::move(s));
+  return Json{
+      {"classes", std::move(classes)}, {"dates", std::move(dates)}, {"counts", std::move(counts)}};
+}
+
 // The template with each @@NAME@@ replaced, in one pass: the text put in is
 // never scanned again.
 std::string FillTemplate(std::string_view text, const std::map<std::string, std::string>& slots) {
@@ -104,6 +118,7 @@ std::string ReportHtml(const ReportPage& page) {
   const Json data{{"summary", summary},
                   {"daily", DailyJson(page.daily)},
                   {"issued", IssuedJson(*page.stats)},
+                  {"lifetime", LifetimeJson(page)},
                   {"organization_files", std::move(files)}};
   namespace assets = report_assets;
   return FillTemplate(assets::kPageHtml, {{"AS_OF", summary.value("as_of", "")},

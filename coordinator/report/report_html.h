@@ -6,11 +6,15 @@
 #ifndef CT_COORDINATOR_REPORT_REPORT_HTML_H_
 #define CT_COORDINATOR_REPORT_REPORT_HTML_H_
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/reduce/tally_reducer.h"
+#include "common/x509/certificate_class.h"
 #include "coordinator/report/daily_stats.h"
 
 namespace ctmr::report {
@@ -20,6 +24,8 @@ struct ReportPage {
   const reduce::ReduceStats* stats = nullptr;             // certificates issued per day and issuer
   std::vector<DailyRow> daily;                            // cert-daily-stats.tsv's rows
   std::map<std::string, std::string> organization_files;  // organization -> its TSV
+  // lifetime-daily-stats.tsv's rows: day, active certificates by lifetime class
+  std::vector<std::pair<int32_t, std::array<uint64_t, x509::kLifetimeClasses>>> lifetime;
 };
 
 std::string ReportHtml(const ReportPage& page);

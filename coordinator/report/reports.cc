@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -16,6 +17,7 @@
 #include "common/base/file_util.h"
 #include "common/base/lock_file.h"
 #include "common/base/status_macros.h"
+#include "common/x509/certificate_class.h"
 #include "coordinator/report/daily_stats.h"
 #include "coordinator/report/history.h"
 #include "coordinator/report/report_html.h"
@@ -25,11 +27,68 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+template <size_t N>
+Json ClassesJson(const std::array<std::string_view, N>& names,
+                 const std::array<uint64_t, N>& counts) {
+  Json out = Json::object();
+  for (size_t i = 0; i < N; ++i) out[std::string(names[i])] = counts[i];
+  return out;
+}
+
+// {"lifetime": {class: n}, "key": {...}, "validation": {...}}: every class,
+// zeros included, in certificate_class.h's order (DESIGN.md §5).
+Json BreakdownsJson(const reduce::ClassCounts& c) {
+  return Json{{"lifetime", ClassesJson(x509::kLifetimeNames, c.lifetime)},
+              {"key", ClassesJson(x509::kKeyNames, c.key)},
+              {"validation", ClassesJson(x509::kValidationNames, c.validation)}};
+}
+
 Json CountsJson(const reduce::ActiveCounts& c) {
   return Json{{"certs_active", c.certs},
               {"fqdns_active", c.fqdns},
               {"regdomains_active", c.regdomains},
-              {"wildcards_active", c.wildcards}};
+              {"wildcards_active", c.wildcards},
+              {"breakdowns", BreakdownsJson(c.classes)}};
+}
+
+std::string LifetimeHeader(std::string_view first, char separator) {
+  std::string out(first);
+  for (std::string_view name : x509::kLifetimeNames) {
+    out += separator;
+    out += name;
+  }
+  return out + "\n";
+}
+
+// lifetime-daily-stats.tsv: all issuers' active certificates by lifetime
+// class for every day the back-fill covers, through the as-of date. Without
+// a back-fill (no data root) the as-of row is the run's own count.
+absl::Status WriteLifetimeDailyStats(const std::string& path, const Report& r,
+                                     const Backfill& backfill, ReportPage* page) {
+  std::string out = LifetimeHeader("date", '\t');
+  page->lifetime.clear();
+  for (int32_t day = backfill.first_day; day <= r.as_of; ++day) {
+    std::optional<std::array<uint64_t, x509::kLifetimeClasses>> counts = backfill.Lifetime(day);
+    if (!counts.has_value() && day == r.as_of) counts = r.stats.totals.classes.lifetime;
+    if (!counts.has_value()) continue;
+    absl::StrAppend(&out, base::FormatDate(day));
+    for (uint64_t n : *counts) absl::StrAppend(&out, "\t", n);
+    absl::StrAppend(&out, "\n");
+    page->lifetime.emplace_back(day, *counts);
+  }
+  return base::WriteFileAtomically(path, out);
+}
+
+// issued-per-day-by-lifetime.csv: certificates issued per day, all issuers,
+// by lifetime class; the days of issued-per-day.csv.
+absl::Status WriteIssuedPerDayByLifetime(const std::string& path, const Report& r) {
+  std::string out = LifetimeHeader("date", ',');
+  for (const auto& [day, counts] : r.stats.issued_per_day_by_lifetime) {
+    absl::StrAppend(&out, base::FormatDate(day));
+    for (uint64_t n : counts) absl::StrAppend(&out, ",", n);
+    absl::StrAppend(&out, "\n");
+  }
+  return base::WriteFileAtomically(path, out);
 }
 
 // Lines of an existing report, or none when it does not exist yet.
@@ -64,6 +123,8 @@ absl::Status WriteHistoryAndDailyStats(const std::string& out_dir, const Report&
     ASSIGN_OR_RETURN(backfill, BackfillFromTallies(r.data_dir, excluded, r.as_of, r.window_days,
                                                    r.history_days, organization_of));
   }
+  RETURN_IF_ERROR(WriteLifetimeDailyStats(absl::StrCat(out_dir, "/", kLifetimeDailyStatsFileName),
+                                          r, backfill, page));
   page->daily = DailyRows(r.stats, backfill, history, std::nullopt);
   RETURN_IF_ERROR(base::WriteFileAtomically(
       absl::StrCat(out_dir, "/", DailyStatsFileName(std::nullopt)), DailyStatsTsv(page->daily)));
@@ -184,6 +245,8 @@ absl::Status WriteReports(const std::string& out_dir, const Report& report) {
   RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/summary.json", page.summary_json));
   RETURN_IF_ERROR(WriteHistoryAndDailyStats(out_dir, report, &page));
   RETURN_IF_ERROR(WriteIssuedPerDay(out_dir + "/issued-per-day.csv", report));
+  RETURN_IF_ERROR(WriteIssuedPerDayByLifetime(
+      absl::StrCat(out_dir, "/", kIssuedPerDayByLifetimeFileName), report));
   RETURN_IF_ERROR(WriteActiveByIssuer(absl::StrCat(out_dir, "/", kActiveByIssuerFileName), report));
   return base::WriteFileAtomically(out_dir + "/report.html", ReportHtml(page));
 }

@@ -17,6 +17,8 @@
 namespace ctmr::report {
 
 inline constexpr char kActiveByIssuerFileName[] = "active-by-issuer.csv";
+inline constexpr char kLifetimeDailyStatsFileName[] = "lifetime-daily-stats.tsv";
+inline constexpr char kIssuedPerDayByLifetimeFileName[] = "issued-per-day-by-lifetime.csv";
 
 // --history-days: three years by default (longer than any certificate has
 // been valid since CT began), a century at most.

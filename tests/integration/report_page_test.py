@@ -161,13 +161,44 @@ def main():
         check(sc.get("data-status") == "ok", "self-check status %r: %r" % (sc.get("data-status"), sc))
         check(json.loads(sc.get("data-errors", "[]")) == [], "page errors: %s" % sc.get("data-errors"))
         charts = json.loads(sc.get("data-charts", "[]"))
-        check([c["name"] for c in charts] == ["active", "issued"], "charts: %r" % charts)
+        check([c["name"] for c in charts] == ["active", "issued", "lifetime"], "charts: %r" % charts)
         for c in charts:
             check(c["points"] > 0 and c["drawn"] > 0 and c["pixels"] > 100,
                   "chart %s drew no data: %r" % (c["name"], c))
         issued = sum(d["certs_issued"] for d in summary["issued_per_day"])
         check(any(c.get("issued_total") == issued for c in charts),
               "issued chart total != summary.json's %d: %r" % (issued, charts))
+
+        # The lifetime chart ends on the as-of day, at most at summary.json's
+        # counts (the back-fill leaves out certificates whose notBefore is
+        # after as-of), and equals lifetime-daily-stats.tsv row by row.
+        lifetime = next((c for c in charts if c["name"] == "lifetime"), {}).get("last") or {}
+        want = summary["totals"]["breakdowns"]["lifetime"]
+        check(lifetime.get("date") == AS_OF and sorted(lifetime.get("counts", {})) == sorted(want)
+              and all(lifetime["counts"][k] <= want[k] for k in want),
+              "lifetime chart's last day %r, summary.json's %r" % (lifetime, want))
+        embedded = json.loads(reader.data_text)["lifetime"]
+        with open(os.path.join(reports, "lifetime-daily-stats.tsv")) as f:
+            rows = [line.rstrip("\n").split("\t") for line in f]
+        check(rows[0] == ["date"] + embedded["classes"], "lifetime-daily-stats.tsv header %r" % rows[0])
+        check([r[0] for r in rows[1:]] == embedded["dates"] and
+              all([int(r[k + 1]) for r in rows[1:]] == embedded["counts"][k]
+                  for k in range(len(embedded["classes"]))),
+              "the lifetime chart's data differs from lifetime-daily-stats.tsv")
+        # The key and validation bars: every organization's counts of every
+        # class equal summary.json's (classes with no certificate draw nothing).
+        bars = json.loads(sc.get("data-bars", "{}"))
+        check(sorted(bars) == sorted(o["organization"] for o in summary["organizations"]),
+              "bar organizations %r" % sorted(bars))
+        for o in summary["organizations"]:
+            for kind in ("key", "validation"):
+                want = {k: v for k, v in o["breakdowns"][kind].items() if v > 0}
+                got = bars.get(o["organization"], {}).get(kind)
+                check(got == want, "%s %s bars: page %r, summary %r" %
+                      (o["organization"], kind, got, want))
+        kinds = {kind: sum(1 for o in bars.values() for _ in o.get(kind, {}))
+                 for kind in ("key", "validation")}
+        check(all(n > 0 for n in kinds.values()), "no bar segments: %r" % kinds)
 
         # The numbers shown equal summary.json's.
         check(json.loads(reader.data_text)["summary"] == summary,
