@@ -4,6 +4,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -23,6 +24,9 @@ struct X509Free {
 };
 struct GeneralNamesFree {
   void operator()(GENERAL_NAMES* g) const { GENERAL_NAMES_free(g); }
+};
+struct PoliciesFree {
+  void operator()(CERTIFICATEPOLICIES* p) const { CERTIFICATEPOLICIES_free(p); }
 };
 struct OpenSslFree {
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
@@ -62,6 +66,78 @@ bool ContentOf(const unsigned char* der, int len, std::string_view* content) {
   if (header + n != static_cast<size_t>(len)) return false;
   *content = std::string_view(reinterpret_cast<const char*>(der) + header, n);
   return true;
+}
+
+// The key class from the SubjectPublicKeyInfo's algorithm (and for EC its
+// namedCurve parameter). Only RSA needs the decoded key, for its size.
+KeyClass KeyClassOf(X509* x) {
+  X509_ALGOR* alg = nullptr;
+  if (X509_PUBKEY_get0_param(nullptr, nullptr, nullptr, &alg, X509_get_X509_PUBKEY(x)) != 1 ||
+      alg == nullptr) {
+    return KeyClass::kOther;
+  }
+  const ASN1_OBJECT* oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&oid, &param_type, &param, alg);
+  switch (OBJ_obj2nid(oid)) {
+    case NID_rsaEncryption: {
+      // OpenSSL 3 decodes the key while decoding the certificate and keeps
+      // the certificate when that fails. An RSA key that does not decode has
+      // no size we can trust: it counts as RSA-other (the fast reader refuses
+      // such a key, so the two cannot disagree on it).
+      EVP_PKEY* pkey = X509_get0_pubkey(x);
+      if (pkey == nullptr || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+        ERR_clear_error();
+        return KeyClass::kRsaOther;
+      }
+      return RsaKeyClass(EVP_PKEY_get_bits(pkey));
+    }
+    case NID_X9_62_id_ecPublicKey:
+      if (param_type != V_ASN1_OBJECT) return KeyClass::kOther;  // explicit or implicit curve
+      switch (OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param))) {
+        case NID_X9_62_prime256v1:
+          return KeyClass::kEcdsaP256;
+        case NID_secp384r1:
+          return KeyClass::kEcdsaP384;
+        case NID_secp521r1:
+          return KeyClass::kEcdsaP521;
+        default:
+          return KeyClass::kOther;
+      }
+    case NID_ED25519:
+      return KeyClass::kEd25519;
+    default:
+      return KeyClass::kOther;
+  }
+}
+
+// The first of EV, IV, OV, DV that certificatePolicies lists. An extension
+// that does not decode (or appears twice) lists nothing: unknown.
+Validation ValidationOf(X509* x) {
+  static const ASN1_OBJECT* const kLevels[] = {
+      OBJ_txt2obj("2.23.140.1.1", 1), OBJ_txt2obj("2.23.140.1.2.3", 1),
+      OBJ_txt2obj("2.23.140.1.2.2", 1), OBJ_txt2obj("2.23.140.1.2.1", 1)};
+  static_assert(static_cast<int>(Validation::kEv) == 0 && static_cast<int>(Validation::kIv) == 1 &&
+                static_cast<int>(Validation::kOv) == 2 && static_cast<int>(Validation::kDv) == 3);
+  int crit = 0;
+  std::unique_ptr<CERTIFICATEPOLICIES, PoliciesFree> policies(static_cast<CERTIFICATEPOLICIES*>(
+      X509_get_ext_d2i(x, NID_certificate_policies, &crit, nullptr)));
+  if (policies == nullptr) {
+    ERR_clear_error();
+    return Validation::kUnknown;
+  }
+  int best = static_cast<int>(Validation::kUnknown);
+  for (int i = 0; i < sk_POLICYINFO_num(policies.get()); ++i) {
+    const ASN1_OBJECT* id = sk_POLICYINFO_value(policies.get(), i)->policyid;
+    for (int level = 0; level < best; ++level) {
+      if (OBJ_cmp(id, kLevels[level]) == 0) {
+        best = level;
+        break;
+      }
+    }
+  }
+  return static_cast<Validation>(best);
 }
 
 absl::Status Fail(const char* what) {
@@ -127,6 +203,8 @@ absl::Status ParseCertificateWithOpenSsl(std::string_view der, CertificateView* 
 
   static ASN1_OBJECT* const kPoison = OBJ_txt2obj("1.3.6.1.4.1.11129.2.4.3", 1);
   out->is_precertificate = X509_get_ext_by_OBJ(x.get(), kPoison, -1) >= 0;
+  out->key = KeyClassOf(x.get());
+  out->validation = ValidationOf(x.get());
   return absl::OkStatus();
 }
 
