@@ -32,6 +32,19 @@ constexpr int kMaxExtensions = 64;
 constexpr std::string_view kOidCommonName("\x55\x04\x03", 3);
 constexpr std::string_view kOidSubjectAltName("\x55\x1d\x11", 3);
 constexpr std::string_view kOidCtPoison("\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x03", 10);
+constexpr std::string_view kOidCertificatePolicies("\x55\x1d\x20", 3);
+constexpr std::string_view kOidQtCps("\x2b\x06\x01\x05\x05\x07\x02\x01", 8);
+// CA/Browser Forum policies: 2.23.140.1.1 (EV) and 2.23.140.1.2.{1,2,3}
+// (DV, OV, IV), which share the prefix 2.23.140.1.2.
+constexpr std::string_view kOidCabfEv("\x67\x81\x0c\x01\x01", 5);
+constexpr std::string_view kOidCabfBaseline("\x67\x81\x0c\x01\x02", 5);
+
+constexpr std::string_view kOidRsaEncryption("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", 9);
+constexpr std::string_view kOidEcPublicKey("\x2a\x86\x48\xce\x3d\x02\x01", 7);
+constexpr std::string_view kOidEd25519("\x2b\x65\x70", 3);
+constexpr std::string_view kOidP256("\x2a\x86\x48\xce\x3d\x03\x01\x07", 8);
+constexpr std::string_view kOidP384("\x2b\x81\x04\x00\x22", 5);
+constexpr std::string_view kOidP521("\x2b\x81\x04\x00\x23", 5);
 
 inline bool ValidCodePoint(uint32_t cp) {
   return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
@@ -120,19 +133,32 @@ Error WalkName(std::string_view name, CertificateView* cns) {
   return nullptr;
 }
 
-Error CheckAlgorithm(Reader* r) {
-  std::string_view alg, oid, params;
-  uint8_t tag;
+namespace {
+
+// An AlgorithmIdentifier's OID and parameters (`*param_tag` 0 when absent),
+// in the forms CheckAlgorithm describes.
+inline Error ReadAlgorithm(Reader* r, std::string_view* oid, uint8_t* param_tag,
+                           std::string_view* params) {
+  std::string_view alg;
   if (!r->Expect(kTagSequence, &alg)) return "bad AlgorithmIdentifier";
   Reader a(alg);
-  if (!a.Expect(kTagOid, &oid) || !ValidOid(oid)) return "bad algorithm OID";
+  if (!a.Expect(kTagOid, oid) || !ValidOid(*oid)) return "bad algorithm OID";
+  *param_tag = 0;
   if (a.empty()) return nullptr;
-  if (!a.Next(&tag, &params) || !a.empty()) return "bad algorithm parameters";
-  if ((tag == kTagNull && params.empty()) || (tag == kTagOid && ValidOid(params)) ||
-      tag == kTagSequence) {
+  if (!a.Next(param_tag, params) || !a.empty()) return "bad algorithm parameters";
+  if ((*param_tag == kTagNull && params->empty()) || (*param_tag == kTagOid && ValidOid(*params)) ||
+      *param_tag == kTagSequence) {
     return nullptr;
   }
   return "unsupported algorithm parameters";
+}
+
+}  // namespace
+
+Error CheckAlgorithm(Reader* r) {
+  std::string_view oid, params;
+  uint8_t tag;
+  return ReadAlgorithm(r, &oid, &tag, &params);
 }
 
 Error ParseTime(Reader* r, int64_t* out) {
@@ -215,6 +241,126 @@ Error ParseSubjectAltName(std::string_view ext_value, CertificateView* out) {
   return nullptr;
 }
 
+// A DER INTEGER that is minimal and greater than zero.
+inline bool PositiveInteger(std::string_view v) {
+  return ValidInteger(v) && !(Bytes(v)[0] & 0x80) && !(v.size() == 1 && v[0] == 0);
+}
+
+// The class of an rsaEncryption key from its BIT STRING: RSAPublicKey ::=
+// SEQUENCE { modulus INTEGER, publicExponent INTEGER }, strictly, so that
+// OpenSSL decodes the same modulus (its size is what EVP_PKEY_get_bits says).
+Error RsaKeyClassOf(std::string_view bit_string, KeyClass* out) {
+  Reader outer(bit_string.substr(1));  // past the unused-bits octet, known zero
+  std::string_view key, modulus, exponent;
+  if (!outer.Expect(kTagSequence, &key) || !outer.empty()) return "bad RSAPublicKey";
+  Reader k(key);
+  if (!k.Expect(kTagInteger, &modulus) || !k.Expect(kTagInteger, &exponent) || !k.empty()) {
+    return "bad RSAPublicKey";
+  }
+  if (!PositiveInteger(modulus) || !PositiveInteger(exponent)) return "bad RSA modulus or exponent";
+  const uint8_t* p = Bytes(modulus);
+  size_t n = modulus.size();
+  if (p[0] == 0) ++p, --n;  // the sign octet; minimality makes the next one non-zero
+  // A modulus too long to be a class of its own is RSA-other however long.
+  if (n > 1024) {
+    *out = KeyClass::kRsaOther;
+    return nullptr;
+  }
+  int bits = static_cast<int>(n - 1) * 8;
+  for (unsigned top = p[0]; top != 0; top >>= 1) ++bits;
+  *out = RsaKeyClass(bits);
+  return nullptr;
+}
+
+// SubjectPublicKeyInfo's content: the algorithm decides the class, and for
+// RSA the modulus. The key bits of other algorithms are not looked at, as
+// openssl_certificate_parser.cc classifies them by OIDs alone too.
+Error ParseSubjectPublicKeyInfo(std::string_view spki, CertificateView* out) {
+  Reader r(spki);
+  std::string_view oid, params, key;
+  uint8_t param_tag;
+  if (Error e = ReadAlgorithm(&r, &oid, &param_tag, &params)) return e;
+  if (!r.Expect(kTagBitString, &key) || !ValidBitString(key) || !r.empty()) {
+    return "bad public key";
+  }
+  if (SameBytes(oid, kOidRsaEncryption)) {
+    // RFC 3279 requires NULL; whether OpenSSL still decodes the key with
+    // anything else is not worth finding out.
+    if (param_tag != kTagNull) return "unsupported rsaEncryption parameters";
+    return RsaKeyClassOf(key, &out->key);
+  }
+  if (SameBytes(oid, kOidEcPublicKey)) {
+    out->key = KeyClass::kOther;  // implicitCurve, specifiedCurve, other named curves
+    if (param_tag != kTagOid) return nullptr;
+    if (SameBytes(params, kOidP256)) {
+      out->key = KeyClass::kEcdsaP256;
+    } else if (SameBytes(params, kOidP384)) {
+      out->key = KeyClass::kEcdsaP384;
+    } else if (SameBytes(params, kOidP521)) {
+      out->key = KeyClass::kEcdsaP521;
+    }
+    return nullptr;
+  }
+  out->key = SameBytes(oid, kOidEd25519) ? KeyClass::kEd25519 : KeyClass::kOther;
+  return nullptr;
+}
+
+// The CA/Browser Forum validation level a policy OID stands for.
+inline Validation ValidationOf(std::string_view policy) {
+  if (SameBytes(policy, kOidCabfEv)) return Validation::kEv;
+  if (policy.size() == 6 && SameBytes(policy.substr(0, 5), kOidCabfBaseline)) {
+    switch (policy[5]) {
+      case 1:
+        return Validation::kDv;
+      case 2:
+        return Validation::kOv;
+      case 3:
+        return Validation::kIv;
+      default:
+        break;
+    }
+  }
+  return Validation::kUnknown;
+}
+
+// certificatePolicies ::= SEQUENCE OF PolicyInformation { policyIdentifier,
+// policyQualifiers SEQUENCE OF PolicyQualifierInfo OPTIONAL }. OpenSSL decodes
+// a CPS pointer's qualifier as an IA5String, a userNotice as USERNOTICE (a
+// DisplayText CHOICE we would have to mirror) and any other as ANY: only the
+// first is accepted here. An empty list decodes in OpenSSL as no policies.
+Error ParseCertificatePolicies(std::string_view ext_value, CertificateView* out) {
+  Reader outer(ext_value);
+  std::string_view list;
+  if (!outer.Expect(kTagSequence, &list) || !outer.empty()) return "bad certificatePolicies";
+  Validation best = Validation::kUnknown;
+  Reader r(list);
+  while (!r.empty()) {
+    std::string_view info, policy, qualifiers;
+    if (!r.Expect(kTagSequence, &info)) return "bad PolicyInformation";
+    Reader p(info);
+    if (!p.Expect(kTagOid, &policy) || !ValidOid(policy)) return "bad policyIdentifier";
+    if (!p.empty()) {
+      if (!p.Expect(kTagSequence, &qualifiers) || !p.empty()) return "bad policyQualifiers";
+      if (qualifiers.empty()) return "empty policyQualifiers";
+      Reader q(qualifiers);
+      while (!q.empty()) {
+        std::string_view qualifier, id, uri;
+        if (!q.Expect(kTagSequence, &qualifier)) return "bad PolicyQualifierInfo";
+        Reader qi(qualifier);
+        if (!qi.Expect(kTagOid, &id) || !SameBytes(id, kOidQtCps)) {
+          return "unsupported policy qualifier";
+        }
+        if (!qi.Expect(kTagIa5String, &uri) || !qi.empty()) return "bad CPS pointer";
+      }
+    }
+    // The enum lists the levels in order of precedence.
+    const Validation v = ValidationOf(policy);
+    if (v < best) best = v;
+  }
+  out->validation = best;
+  return nullptr;
+}
+
 // The length and the last three bytes of a (valid, non-empty) OID: two OIDs
 // with different keys differ; equal keys still need a byte compare.
 inline uint32_t OidKey(std::string_view oid) {
@@ -264,6 +410,8 @@ Error ParseExtensions(std::string_view explicit_content, CertificateView* out) {
       if (Error err = ParseSubjectAltName(value, out)) return err;
     } else if (SameBytes(oid, kOidCtPoison)) {
       out->is_precertificate = true;
+    } else if (SameBytes(oid, kOidCertificatePolicies)) {
+      if (Error err = ParseCertificatePolicies(value, out)) return err;
     }
   }
   return nullptr;
@@ -291,13 +439,9 @@ Error ParseTbs(std::string_view tbs, CertificateView* out) {
   std::string_view subject;
   if (!r.Expect(kTagSequence, &subject)) return "bad subject";
   if (Error e = WalkName(subject, out)) return e;
-  std::string_view spki, key;
+  std::string_view spki;
   if (!r.Expect(kTagSequence, &spki)) return "bad SubjectPublicKeyInfo";
-  Reader kr(spki);
-  if (Error e = CheckAlgorithm(&kr)) return e;
-  if (!kr.Expect(kTagBitString, &key) || !ValidBitString(key) || !kr.empty()) {
-    return "bad public key";
-  }
+  if (Error e = ParseSubjectPublicKeyInfo(spki, out)) return e;
   if (r.PeekTag() == 0x81 && (!r.Expect(0x81, &v) || !ValidBitString(v))) {
     return "bad issuerUniqueID";
   }
