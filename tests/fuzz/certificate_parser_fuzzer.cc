@@ -38,6 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fast.dns_names != slow.dns_names) Disagree("dNSNames");
   if (fast.common_names != slow.common_names) Disagree("commonNames");
   if (fast.is_precertificate != slow.is_precertificate) Disagree("precertificate flag");
+  if (fast.key != slow.key) Disagree("key class");
+  if (fast.validation != slow.validation) Disagree("validation level");
   // The issuer the fast path accepted must also be readable as a name.
   if (!ctmr::x509::ParseDistinguishedName(fast.issuer).ok()) Disagree("issuer DN parse");
   return 0;

@@ -55,7 +55,8 @@ void CheckCertificate(std::string_view der) {
   if (fast.serial != slow.serial || fast.issuer != slow.issuer ||
       fast.not_before != slow.not_before || fast.not_after != slow.not_after ||
       fast.dns_names != slow.dns_names || fast.common_names != slow.common_names ||
-      fast.is_precertificate != slow.is_precertificate) {
+      fast.is_precertificate != slow.is_precertificate || fast.key != slow.key ||
+      fast.validation != slow.validation) {
     Fail("fast reader and OpenSSL disagree");
   }
 }

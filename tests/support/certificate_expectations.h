@@ -22,6 +22,9 @@ inline void ExpectSameFields(const x509::CertificateView& a, const x509::Certifi
   EXPECT_EQ(a.dns_names, b.dns_names);
   EXPECT_EQ(a.common_names, b.common_names);
   EXPECT_EQ(a.is_precertificate, b.is_precertificate);
+  EXPECT_EQ(x509::kKeyNames[static_cast<int>(a.key)], x509::kKeyNames[static_cast<int>(b.key)]);
+  EXPECT_EQ(x509::kValidationNames[static_cast<int>(a.validation)],
+            x509::kValidationNames[static_cast<int>(b.validation)]);
 }
 
 // The visitor the map uses, for ReadCertificateFile: the bytes must be a
