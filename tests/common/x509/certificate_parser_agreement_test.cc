@@ -106,6 +106,7 @@ TEST(CertificateParserAgreement, RealCertificatesReadIdentically) {
   ASSERT_GE(certs.size(), 520u) << "test data missing under " << CertDir();
   CertificateView fast, slow;
   int precerts = 0;
+  int keys[kKeyClasses] = {}, validations[kValidationClasses] = {};
   for (const NamedCert& c : certs) {
     SCOPED_TRACE(c.label);
     const absl::Status f = ParseCertificateDer(c.der, &fast);
@@ -114,6 +115,8 @@ TEST(CertificateParserAgreement, RealCertificatesReadIdentically) {
     ASSERT_TRUE(f.ok()) << f;
     ::ctmr::testing::ExpectSameFields(fast, slow);
     precerts += fast.is_precertificate;
+    ++keys[static_cast<int>(fast.key)];
+    ++validations[static_cast<int>(fast.validation)];
 
     std::string openssl_text;
     const std::vector<NameAttribute> expected = OpenSslIssuerAttributes(c.der, &openssl_text);
@@ -127,6 +130,14 @@ TEST(CertificateParserAgreement, RealCertificatesReadIdentically) {
     EXPECT_EQ(FormatDistinguishedName(*ours), openssl_text);
   }
   EXPECT_GE(precerts, 512);  // the Navigli tiles hold precertificates only
+  // So that the classes compared above are not all defaults: the tiles mix
+  // P-256 and RSA keys, the issuers add P-384 and RSA-4096, and the leaves
+  // are DV.
+  EXPECT_GE(keys[static_cast<int>(KeyClass::kEcdsaP256)], 400);
+  EXPECT_GE(keys[static_cast<int>(KeyClass::kRsa2048)], 20);
+  EXPECT_GE(keys[static_cast<int>(KeyClass::kRsa4096)], 1);
+  EXPECT_GE(keys[static_cast<int>(KeyClass::kEcdsaP384)], 1);
+  EXPECT_GE(validations[static_cast<int>(Validation::kDv)], 500);
 }
 
 TEST(CertificateParserAgreement, TruncatedRealCertificatesAreRefused) {
