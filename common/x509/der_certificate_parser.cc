@@ -338,7 +338,12 @@ Error ParseCertificatePolicies(std::string_view ext_value, CertificateView* out)
     std::string_view info, policy, qualifiers;
     if (!r.Expect(kTagSequence, &info)) return "bad PolicyInformation";
     Reader p(info);
-    if (!p.Expect(kTagOid, &policy) || !ValidOid(policy)) return "bad policyIdentifier";
+    if (!p.Expect(kTagOid, &policy)) return "bad policyIdentifier";
+    // The enum lists the levels in order of precedence. The CA/Browser Forum
+    // OIDs are valid as they are; only the others need checking.
+    const Validation v = ValidationOf(policy);
+    if (v < best) best = v;
+    if (v == Validation::kUnknown && !ValidOid(policy)) return "bad policyIdentifier";
     if (!p.empty()) {
       if (!p.Expect(kTagSequence, &qualifiers) || !p.empty()) return "bad policyQualifiers";
       if (qualifiers.empty()) return "empty policyQualifiers";
@@ -353,9 +358,6 @@ Error ParseCertificatePolicies(std::string_view ext_value, CertificateView* out)
         if (!qi.Expect(kTagIa5String, &uri) || !qi.empty()) return "bad CPS pointer";
       }
     }
-    // The enum lists the levels in order of precedence.
-    const Validation v = ValidationOf(policy);
-    if (v < best) best = v;
   }
   out->validation = best;
   return nullptr;
@@ -363,14 +365,19 @@ Error ParseCertificatePolicies(std::string_view ext_value, CertificateView* out)
 
 // The length and the last three bytes of a (valid, non-empty) OID: two OIDs
 // with different keys differ; equal keys still need a byte compare.
-inline uint32_t OidKey(std::string_view oid) {
-  const uint8_t* p = Bytes(oid);
+constexpr uint32_t OidKey(std::string_view oid) {
   const size_t n = oid.size();
-  uint32_t key = static_cast<uint32_t>(n & 0xff) | (uint32_t{p[n - 1]} << 8);
-  if (n >= 2) key |= uint32_t{p[n - 2]} << 16;
-  if (n >= 3) key |= uint32_t{p[n - 3]} << 24;
+  const auto byte = [oid](size_t i) { return uint32_t{static_cast<uint8_t>(oid[i])}; };
+  uint32_t key = static_cast<uint32_t>(n & 0xff) | (byte(n - 1) << 8);
+  if (n >= 2) key |= byte(n - 2) << 16;
+  if (n >= 3) key |= byte(n - 3) << 24;
   return key;
 }
+// The extensions we read, keyed: the key already computed for the duplicate
+// check rules out the others with one compare each.
+constexpr uint32_t kKeySubjectAltName = OidKey(kOidSubjectAltName);
+constexpr uint32_t kKeyCtPoison = OidKey(kOidCtPoison);
+constexpr uint32_t kKeyCertificatePolicies = OidKey(kOidCertificatePolicies);
 
 Error ParseExtensions(std::string_view explicit_content, CertificateView* out) {
   Reader wrapper(explicit_content);
@@ -406,11 +413,11 @@ Error ParseExtensions(std::string_view explicit_content, CertificateView* out) {
       }
     }
     seen[count++] = {key, oid.data()};
-    if (SameBytes(oid, kOidSubjectAltName)) {
+    if (key == kKeySubjectAltName && SameBytes(oid, kOidSubjectAltName)) {
       if (Error err = ParseSubjectAltName(value, out)) return err;
-    } else if (SameBytes(oid, kOidCtPoison)) {
+    } else if (key == kKeyCtPoison && SameBytes(oid, kOidCtPoison)) {
       out->is_precertificate = true;
-    } else if (SameBytes(oid, kOidCertificatePolicies)) {
+    } else if (key == kKeyCertificatePolicies && SameBytes(oid, kOidCertificatePolicies)) {
       if (Error err = ParseCertificatePolicies(value, out)) return err;
     }
   }
