@@ -260,7 +260,10 @@ Error RsaKeyClassOf(std::string_view bit_string, KeyClass* out) {
   if (!PositiveInteger(modulus) || !PositiveInteger(exponent)) return "bad RSA modulus or exponent";
   const uint8_t* p = Bytes(modulus);
   size_t n = modulus.size();
-  if (p[0] == 0) ++p, --n;  // the sign octet; minimality makes the next one non-zero
+  if (p[0] == 0) {  // the sign octet; minimality makes the next one non-zero
+    ++p;
+    --n;
+  }
   // A modulus too long to be a class of its own is RSA-other however long.
   if (n > 1024) {
     *out = KeyClass::kRsaOther;
