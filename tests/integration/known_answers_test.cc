@@ -20,6 +20,9 @@ using ::ctmr::testing::TempDir;
 using Json = nlohmann::json;
 
 constexpr char kAsOf[] = "2026-11-26";
+// DESIGN.md §3.1, in the reports' column order (JSON objects here sort their keys).
+constexpr const char* kLifetimeClasses[] = {"<=7d",     "8-47d",    "48-100d",
+                                            "101-200d", "201-398d", ">398d"};
 
 void Generate(const std::string& root, int certs, int seed, int window_days,
               const std::string& extra = "--edge-cases") {
@@ -41,6 +44,8 @@ void ExpectCounts(const Json& want, const Json& got, const std::string& what) {
        {"certs_active", "fqdns_active", "regdomains_active", "wildcards_active"}) {
     EXPECT_EQ(got.at(key), want.at(key)) << what << " " << key;
   }
+  // Lifetime, key and validation classes (DESIGN.md §3.1): every class, in order.
+  EXPECT_EQ(got.at("breakdowns").dump(), want.at("breakdowns").dump()) << what << " breakdowns";
 }
 
 // Every number of summary.json (and issued-per-day.csv) against the answers.
@@ -86,6 +91,15 @@ void ExpectMatchesAnswers(const std::string& root, const Json& summary) {
     want_csv[{row["date"], row["issuer_id"]}] = row["certs_issued"];
   }
   EXPECT_EQ(csv, want_csv);
+
+  // issued-per-day-by-lifetime.csv: date, then one column per lifetime class.
+  std::string want_lifetime = "date,<=7d,8-47d,48-100d,101-200d,201-398d,>398d\n";
+  for (const Json& row : answers["issued_per_day_by_lifetime"]) {
+    want_lifetime += row["date"].get<std::string>();
+    for (const char* name : kLifetimeClasses) want_lifetime += "," + row["lifetime"][name].dump();
+    want_lifetime += "\n";
+  }
+  EXPECT_EQ(ReadFile(root + "/reports/issued-per-day-by-lifetime.csv"), want_lifetime);
 }
 
 class KnownAnswersTest : public ::testing::TestWithParam<std::tuple<int, int>> {};

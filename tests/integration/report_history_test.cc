@@ -224,10 +224,34 @@ void ExpectBackfillMatchesAnswers(const std::string& reports, const Json& answer
   }
 }
 
+// lifetime-daily-stats.tsv against ct-gen's back-fill by lifetime class, from
+// the earliest date directory through the as-of date; before as-of each row
+// sums to certs_active's back-fill.
+void ExpectLifetimeHistoryMatchesAnswers(const std::string& reports, const Json& answers) {
+  std::string want = "date\t<=7d\t8-47d\t48-100d\t101-200d\t201-398d\t>398d\n";
+  std::map<std::string, uint64_t> sums;
+  for (const Json& day : answers["lifetime_active_history"]) {
+    want += day["date"].get<std::string>();
+    uint64_t sum = 0;
+    for (const char* name : {"<=7d", "8-47d", "48-100d", "101-200d", "201-398d", ">398d"}) {
+      want += "\t" + day["lifetime"][name].dump();
+      sum += day["lifetime"][name].get<uint64_t>();
+    }
+    want += "\n";
+    sums[day["date"]] = sum;
+  }
+  EXPECT_EQ(answers["lifetime_active_history"].back()["date"], kAsOf);
+  EXPECT_EQ(ReadFile(reports + "/lifetime-daily-stats.tsv"), want);
+  for (const Json& day : answers["certs_active_history"]) {
+    EXPECT_EQ(sums[day["date"]], day["certs_active"].get<uint64_t>()) << day["date"];
+  }
+}
+
 TEST_F(ReportHistoryTest, BackfillEqualsTheGeneratorsAnswers) {
   Generate();
   Reduce(kAsOf);
   ExpectBackfillMatchesAnswers(reports_, Answers());
+  ExpectLifetimeHistoryMatchesAnswers(reports_, Answers());
 }
 
 TEST_F(ReportHistoryTest, BackfillWithAWindowEqualsTheGeneratorsAnswers) {
