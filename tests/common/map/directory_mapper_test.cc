@@ -10,6 +10,7 @@
 
 #include "common/tally/hash_set.h"
 #include "common/tally/oracle_file.h"
+#include "common/x509/certificate_class.h"
 #include "gtest/gtest.h"
 #include "tests/support/fifo_guard.h"
 #include "tests/support/test_support.h"
@@ -274,6 +275,59 @@ TEST_F(DirectoryMapperTest, SymlinkOutOfTheDataRootIsRefused) {
 // A tally that is cut short (even at a field boundary, where the prefix still
 // parses), corrupted, or garbage is never built upon: the directory is mapped
 // again from the start, and the result equals a fresh map.
+// Every certificate counted once in each kind of class (DESIGN.md §3.1), and
+// per issued day by lifetime.
+TEST_F(DirectoryMapperTest, CountsEachCertificateInOneClassOfEachKind) {
+  WriteFile(dir_ + "/a.pem", NavigliPem() + NavigliPem());
+  ASSERT_EQ(MapOk().certificates, 512u);
+  const DirectoryTally t = Tally();
+  ASSERT_EQ(t.issuers_size(), 1);
+  const Breakdown& c = t.issuers(0).classes();
+  ASSERT_EQ(c.lifetime_size(), x509::kLifetimeClasses);
+  ASSERT_EQ(c.key_size(), x509::kKeyClasses);
+  ASSERT_EQ(c.validation_size(), x509::kValidationClasses);
+  const auto sum = [](const auto& list) {
+    uint64_t n = 0;
+    for (uint64_t v : list) n += v;
+    return n;
+  };
+  EXPECT_EQ(sum(c.lifetime()), 512u);
+  EXPECT_EQ(sum(c.key()), 512u);
+  EXPECT_EQ(sum(c.validation()), 512u);
+  // Let's Encrypt's staging certificates: 90-day, DV.
+  EXPECT_EQ(c.lifetime(static_cast<int>(x509::Lifetime::kUpTo100Days)), 512u);
+  EXPECT_EQ(c.validation(static_cast<int>(x509::Validation::kDv)), 512u);
+  std::vector<uint64_t> by_day(x509::kLifetimeClasses, 0);
+  for (const DayCount& d : t.issuers(0).issued()) {
+    ASSERT_EQ(d.lifetime_size(), x509::kLifetimeClasses);
+    EXPECT_EQ(sum(d.lifetime()), d.certificates());
+    for (int k = 0; k < d.lifetime_size(); ++k) by_day[static_cast<size_t>(k)] += d.lifetime(k);
+  }
+  EXPECT_EQ(by_day, std::vector<uint64_t>(c.lifetime().begin(), c.lifetime().end()));
+}
+
+// A tally of format 1 (before the classes) is not read as one without
+// certificates in any class: the directory is mapped again from the start.
+TEST_F(DirectoryMapperTest, AnOldFormatTallyIsMappedAgain) {
+  WriteFile(dir_ + "/a.pem", NavigliPem());
+  ASSERT_EQ(MapOk().certificates, 512u);
+  const DirectoryTally fresh = Tally();
+  DirectoryTally old = fresh;
+  old.set_format_version(1);
+  for (IssuerTally& i : *old.mutable_issuers()) {
+    i.clear_classes();
+    for (DayCount& d : *i.mutable_issued()) d.clear_lifetime();
+  }
+  ASSERT_TRUE(tally::CommitOracle(dir_, old).ok());
+  const MapStats again = MapOk();
+  EXPECT_TRUE(again.committed);
+  EXPECT_EQ(again.certificates, 512u);  // every certificate read again
+  std::string want, got;
+  ASSERT_TRUE(fresh.SerializeToString(&want));
+  ASSERT_TRUE(Tally().SerializeToString(&got));
+  EXPECT_EQ(got, want);
+}
+
 TEST_F(DirectoryMapperTest, ABadTallyIsMappedAgainFromTheStart) {
   WriteFile(dir_ + "/a.pem", NavigliPem());
   const MapStats fresh = MapOk();
