@@ -7,15 +7,6 @@
 namespace ctgen {
 namespace {
 
-std::string FromHex(const char* hex) {
-  std::string out;
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (const char* p = hex; p[0] && p[1]; p += 2) {
-    out.push_back(static_cast<char>(nibble(p[0]) << 4 | nibble(p[1])));
-  }
-  return out;
-}
-
 std::string Sha(std::string_view data, bool sha256) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
@@ -39,46 +30,14 @@ void Append16(std::string* out, size_t v) {
 
 }  // namespace
 
-const std::string& RsaLeafSpki() {
-  static const std::string* spki =
-      new std::string(FromHex("30820122300d06092a864886f70d01010105000382010f003082010a0282010100c7"
-                              "0e2afca0050123cce0c6a4ada53b"
-                              "ac8687ac1cf077c969e3f90bd2e568dd6b9135e691a24f4af83edd48672c2115ef06"
-                              "eebf0eb74bb5427c79db66af7933"
-                              "4d52c824df2b239edafe9f875fcb8a1c01fe1c285ee667d29205bc9f57e1198b74cd"
-                              "1a032a33864b7e29ad9a6cbc2120"
-                              "55811f7dbb2f7d7b5ce3078daaabd56598604cba085877c24e2a46871cba41a97856"
-                              "341a75f09c4c3b569cbe2e56560f"
-                              "71865f09b9b750717ba999dcebc5e2f1ff307fac6cdc4daec7778dc1f3668ecf4632"
-                              "10ec503f16fbd41e6ae23bf51c23"
-                              "937c3703a8a63c78eaab43b1aa215f29349a011eeef6f5419ee705f778bbf6f3ef1b"
-                              "b86b7e0feb22205d13c08e21724a"
-                              "cd0203010001"));
-  return *spki;
-}
-
-const std::string& EcLeafSpki() {
-  static const std::string* spki = new std::string(FromHex(
-      "3059301306072a8648ce3d020106082a8648ce3d03010703420004b7a246d8daa593e0368de3e9e4bad7fbe624f5"
-      "59d4"
-      "55729f61d5b69aa84ccb6ecd1628f266971cd9d21c39ffebe38886dd944182701f9974ba73aa0fd8921f35"));
-  return *spki;
-}
-
-CertificateTemplate::CertificateTemplate(const Issuer& issuer) {
+CertificateTemplate::CertificateTemplate(const Issuer& issuer) : ec_leaves_(issuer.ec_leaves) {
   const std::string sig_alg = der::Sequence({der::Oid("1.2.840.10045.4.3.2")});
   head_ = der::Tlv(der::ContextTag(0, true), der::SmallInteger(2));
   after_serial_ = sig_alg + issuer.name_der;
-  spki_ = issuer.ec_leaves ? EcLeafSpki() : RsaLeafSpki();
-  // The leaf key's id: SHA-1 over the SPKI is close enough to RFC 5280's method.
-  std::string ski = Sha(spki_, false);
-  std::string ku = issuer.ec_leaves ? std::string("\x07\x80", 2) : std::string("\x05\xa0", 2);
-  ext_before_san_ =
-      Extension("2.5.29.15", true, der::Tlv(der::kBitString, ku)) +
+  const std::string eku =
       Extension("2.5.29.37", false,
-                der::Sequence({der::Oid("1.3.6.1.5.5.7.3.1"), der::Oid("1.3.6.1.5.5.7.3.2")})) +
-      Extension("2.5.29.19", true, der::Sequence({})) +
-      Extension("2.5.29.14", false, der::OctetString(ski)) +
+                der::Sequence({der::Oid("1.3.6.1.5.5.7.3.1"), der::Oid("1.3.6.1.5.5.7.3.2")}));
+  const std::string after_ski =
       Extension("2.5.29.35", false,
                 der::Sequence({der::Tlv(der::ContextTag(0, false), issuer.key_id)})) +
       Extension("1.3.6.1.5.5.7.1.1", false,
@@ -87,13 +46,35 @@ CertificateTemplate::CertificateTemplate(const Issuer& issuer) {
                                     der::Tlv(der::ContextTag(6, false), issuer.ocsp_url)}),
                      der::Sequence({der::Oid("1.3.6.1.5.5.7.48.2"),
                                     der::Tlv(der::ContextTag(6, false), issuer.ca_issuers_url)})}));
-  ext_after_san_ =
-      Extension("2.5.29.32", false, der::Sequence({der::Sequence({der::Oid("2.23.140.1.2.1")})})) +
+  for (int k = 1; k < kLeafKeys; ++k) {
+    const auto key = static_cast<LeafKey>(k);
+    spki_[k] = LeafSpki(key);
+    // The leaf key's id: SHA-1 over the SPKI is close enough to RFC 5280's method.
+    std::string ski = Sha(spki_[k], false);
+    // digitalSignature, plus keyEncipherment for keys that can encrypt (rsaEncryption).
+    const bool encrypts = key == LeafKey::kRsa2048 || key == LeafKey::kRsa1024 ||
+                          key == LeafKey::kRsa3072 || key == LeafKey::kRsa4096;
+    std::string ku = encrypts ? std::string("\x05\xa0", 2) : std::string("\x07\x80", 2);
+    ext_before_san_[k] = Extension("2.5.29.15", true, der::Tlv(der::kBitString, ku)) + eku +
+                         Extension("2.5.29.19", true, der::Sequence({})) +
+                         Extension("2.5.29.14", false, der::OctetString(ski)) + after_ski;
+  }
+  const std::string crl_dp =
       Extension("2.5.29.31", false,
                 der::Sequence({der::Sequence(
                     {der::Tlv(der::ContextTag(0, true),
                               der::Tlv(der::ContextTag(0, true),
                                        der::Tlv(der::ContextTag(6, false), issuer.crl_url)))})}));
+  for (int p = 0; p < kLeafPolicies; ++p) {
+    std::string infos;
+    for (const char* oid : PolicyOids(static_cast<LeafPolicies>(p))) {
+      infos += der::Sequence({der::Oid(oid)});
+    }
+    ext_after_san_[p] =
+        (infos.empty() ? std::string()
+                       : Extension("2.5.29.32", false, der::Tlv(der::kSequence, infos))) +
+        crl_dp;
+  }
   // Two SCTs from two logs; the timestamp is filled in per certificate.
   sct_logs_ = Sha("ct-gen log A", true) + Sha("ct-gen log B", true);
   tail_ = sig_alg + der::BitString(issuer.leaf_signature);
@@ -105,7 +86,8 @@ std::string CertificateTemplate::BuildTbs(const LeafSpec& spec) const {
     subject += der::Set({der::Sequence({der::Oid(a.oid), der::Tlv(a.string_tag, a.value)})});
   }
 
-  std::string exts = ext_before_san_;
+  const auto key = static_cast<size_t>(ResolveKey(spec.key, ec_leaves_));
+  std::string exts = ext_before_san_[key];
   if (spec.has_san) {
     std::string names;
     for (const std::string& n : spec.san_dns) {
@@ -117,7 +99,7 @@ std::string CertificateTemplate::BuildTbs(const LeafSpec& spec) const {
     // RFC 5280: the SAN is critical when the subject is empty.
     exts += Extension("2.5.29.17", spec.subject.empty(), der::Tlv(der::kSequence, names));
   }
-  exts += ext_after_san_;
+  exts += ext_after_san_[static_cast<size_t>(spec.policies)];
   if (spec.precertificate) {
     exts += Extension("1.3.6.1.4.1.11129.2.4.3", true, der::Null());
   } else {
@@ -153,7 +135,7 @@ std::string CertificateTemplate::BuildTbs(const LeafSpec& spec) const {
   tbs_content += after_serial_;
   tbs_content += der::Sequence({der::Time(spec.not_before), der::Time(spec.not_after)});
   der::AppendTlv(&tbs_content, der::kSequence, subject);
-  tbs_content += spki_;
+  tbs_content += spki_[key];
   der::AppendTlv(&tbs_content, der::ContextTag(3, true), der::Tlv(der::kSequence, exts));
   return der::Tlv(der::kSequence, tbs_content);
 }

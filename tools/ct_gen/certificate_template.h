@@ -3,18 +3,21 @@
 //
 // Everything that does not change between the leaves of an issuer (its Name,
 // the extensions that only name the CA, the signature) is encoded once in the
-// constructor; Build() adds the serial, validity, subject, SAN and the CT
-// extension. The result is a well-formed X.509 v3 certificate that OpenSSL's
-// d2i_X509 accepts; its signature is the issuer's one fixed signature and does
-// not verify.
+// constructor, and so is every variant of the subject key (with the
+// extensions that depend on it) and of the certificatePolicies: Build() picks
+// them and adds the serial, validity, subject, SAN and the CT extension. The result is a
+// well-formed X.509 v3 certificate that OpenSSL's d2i_X509 accepts; its signature is the issuer's
+// one fixed signature and does not verify.
 #ifndef CT_TOOLS_CT_GEN_CERTIFICATE_TEMPLATE_H_
 #define CT_TOOLS_CT_GEN_CERTIFICATE_TEMPLATE_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "tools/ct_gen/issuers.h"
+#include "tools/ct_gen/leaf_classes.h"
 
 namespace ctgen {
 
@@ -34,6 +37,8 @@ struct LeafSpec {
   std::vector<std::string> san_dns;       // dNSName values, raw bytes
   std::vector<std::string> san_ip;        // iPAddress values, 4 raw bytes each
   bool precertificate = false;            // CT poison instead of the SCT list
+  LeafKey key = LeafKey::kIssuerDefault;
+  LeafPolicies policies = LeafPolicies::kDv;
 };
 
 class CertificateTemplate {
@@ -48,18 +53,18 @@ class CertificateTemplate {
   std::string BuildTbs(const LeafSpec& spec) const;
 
  private:
-  std::string head_;            // version [0] and nothing else; the serial follows
-  std::string after_serial_;    // signature algorithm and issuer Name
-  std::string spki_;            // the leaf key
-  std::string ext_before_san_;  // keyUsage, extKeyUsage, basicConstraints, SKI, AKI, AIA
-  std::string ext_after_san_;   // certificatePolicies, CRL distribution points
-  std::string sct_logs_;        // log ids and the fixed part of the SCTs
-  std::string tail_;            // signatureAlgorithm and signature BIT STRING
+  bool ec_leaves_;
+  std::string head_;          // version [0] and nothing else; the serial follows
+  std::string after_serial_;  // signature algorithm and issuer Name
+  // By LeafKey: the SubjectPublicKeyInfo, and keyUsage, extKeyUsage,
+  // basicConstraints, SKI, AKI, AIA (keyUsage and SKI depend on the key).
+  std::array<std::string, kLeafKeys> spki_;
+  std::array<std::string, kLeafKeys> ext_before_san_;
+  // By LeafPolicies: certificatePolicies (if any) and CRL distribution points.
+  std::array<std::string, kLeafPolicies> ext_after_san_;
+  std::string sct_logs_;  // log ids and the fixed part of the SCTs
+  std::string tail_;      // signatureAlgorithm and signature BIT STRING
 };
-
-// The subject key of leaves: fixed real keys, RSA 2048 or EC P-256.
-const std::string& RsaLeafSpki();
-const std::string& EcLeafSpki();
 
 }  // namespace ctgen
 

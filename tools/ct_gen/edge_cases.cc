@@ -288,7 +288,7 @@ absl::Status WriteMalformedBlocks(Corpus* corpus, int64_t a) {
   // Blocks that are not certificates.
   Corpus::AppendPem(pem("WE1"), "PRIVATE KEY", std::string(121, '\x5a'), "");
   ++blocks;
-  Corpus::AppendPem(pem("DigiCert"), "PUBLIC KEY", RsaLeafSpki(), "");
+  Corpus::AppendPem(pem("DigiCert"), "PUBLIC KEY", LeafSpki(LeafKey::kRsa2048), "");
   ++blocks;
   Corpus::AppendPem(pem("R10"), "X509 CRL", garbage, "");
   ++blocks;
