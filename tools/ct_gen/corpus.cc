@@ -1,7 +1,9 @@
 #include "tools/ct_gen/corpus.h"
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 
 #include "tools/ct_gen/base64.h"
 #include "tools/ct_gen/dates.h"
@@ -20,6 +22,56 @@ constexpr int kNumLogs = sizeof kLogs / sizeof kLogs[0];
 
 // Flush a file's buffer once it holds this much.
 constexpr size_t kFlushBytes = 8 << 20;
+
+// The less common lifetimes, keys and policies of regular certificates, by
+// corpus-wide index modulo kSpreadPeriod: every run of kSpreadPeriod
+// consecutive certificates has each of them, so a corpus of 1,000 has every
+// breakdown class (and every lifetime edge) ten times, spread over its date
+// directories. The other slots keep the issuer's lifetime (mostly 90 days),
+// its key (RSA 2048 or P-256) and DV.
+constexpr uint64_t kSpreadPeriod = 100;
+
+struct SlotVariant {
+  int64_t lifetime = 0;  // notAfter - notBefore + 1 s; 0: the issuer's validity_days
+  bool exact = false;    // no jitter: the lifetime is exactly this
+  LeafKey key = LeafKey::kIssuerDefault;
+  LeafPolicies policies = LeafPolicies::kDv;
+};
+
+const std::array<SlotVariant, kSpreadPeriod>& SlotVariants() {
+  static const auto* slots = [] {
+    auto* s = new std::array<SlotVariant, kSpreadPeriod>;
+    constexpr int64_t kDay = kSecondsPerDay;
+    struct Lifetime {
+      int64_t seconds;
+      bool exact;
+    };
+    // Each class edge from both sides, the 6-day (160 h) short-lived
+    // certificate, and a few common lifetimes away from the edges.
+    const Lifetime lifetimes[] = {
+        {160 * 3600, true},     {7 * kDay, true},       {7 * kDay + 1, true},
+        {30 * kDay, false},     {47 * kDay, true},      {47 * kDay + 1, true},
+        {100 * kDay, true},     {100 * kDay + 1, true}, {180 * kDay, false},
+        {200 * kDay, true},     {200 * kDay + 1, true}, {398 * kDay, true},
+        {398 * kDay + 1, true}, {730 * kDay, false}};
+    const LeafKey keys[] = {LeafKey::kRsa1024,   LeafKey::kRsa3072,   LeafKey::kRsa4096,
+                            LeafKey::kP384,      LeafKey::kP521,      LeafKey::kEd25519,
+                            LeafKey::kSecp256k1, LeafKey::kRsaPss2048};
+    const LeafPolicies policies[] = {LeafPolicies::kOv,          LeafPolicies::kIv,
+                                     LeafPolicies::kEv,          LeafPolicies::kNone,
+                                     LeafPolicies::kPrivateOnly, LeafPolicies::kDvEv,
+                                     LeafPolicies::kOvPrivateDv};
+    // Spread out so that the three kinds mostly fall on different certificates.
+    for (size_t i = 0; i < std::size(lifetimes); ++i) {
+      (*s)[7 * i].lifetime = lifetimes[i].seconds;
+      (*s)[7 * i].exact = lifetimes[i].exact;
+    }
+    for (size_t i = 0; i < std::size(keys); ++i) (*s)[3 + 12 * i].key = keys[i];
+    for (size_t i = 0; i < std::size(policies); ++i) (*s)[5 + 13 * i].policies = policies[i];
+    return s;
+  }();
+  return *slots;
+}
 
 }  // namespace
 
@@ -104,7 +156,11 @@ void Corpus::WriteCertificate(int64_t dir_day, size_t issuer, const LeafSpec& sp
     return;
   }
   answers_->AddDirectory(dir_day);
-  answers_->AddCertificate(dir_day, issuer, DayOf(spec.not_before), names);
+  CertClasses classes;
+  classes.lifetime = static_cast<uint8_t>(LifetimeClass(spec.not_before, spec.not_after));
+  classes.key = static_cast<uint8_t>(KeyClass(ResolveKey(spec.key, issuers_[issuer].ec_leaves)));
+  classes.validation = static_cast<uint8_t>(ValidationClass(spec.policies));
+  answers_->AddCertificate(dir_day, issuer, DayOf(spec.not_before), classes, names);
 }
 
 void Corpus::WriteRegularCertificate(int64_t day, Rng* rng, uint64_t index,
@@ -123,9 +179,15 @@ void Corpus::WriteRegularCertificate(int64_t day, Rng* rng, uint64_t index,
   if (spec.serial[0] == 0) spec.serial[0] = 0x5a;
   if (static_cast<uint8_t>(spec.serial[0]) & 0x80) spec.serial.insert(spec.serial.begin(), '\0');
 
+  // The directory is the notAfter day; the lifetime decides notBefore.
   spec.not_after = day * kSecondsPerDay + static_cast<int64_t>(rng->Below(kSecondsPerDay));
   int64_t jitter = static_cast<int64_t>(rng->Below(4 * 3600)) - 2 * 3600;
-  spec.not_before = spec.not_after - is.validity_days * kSecondsPerDay + 1 + jitter;
+  const SlotVariant& v = SlotVariants()[index % kSpreadPeriod];
+  int64_t lifetime = v.lifetime > 0 ? v.lifetime : is.validity_days * kSecondsPerDay;
+  if (!v.exact) lifetime -= jitter;
+  spec.not_before = spec.not_after - lifetime + 1;
+  spec.key = v.key;
+  spec.policies = v.policies;
   if (!rng->Percent(5)) {
     spec.subject.push_back({"2.5.4.3", der::kUtf8String, (*scratch)[0].text});
   }

@@ -6,9 +6,25 @@
 #include "tools/ct_gen/dates.h"
 
 namespace ctgen {
+namespace {
 
-void KnownAnswers::Group::Add(const std::vector<CountedName>& names) {
+using Json = nlohmann::ordered_json;
+
+// {"<name>": count, ...} over every class of one kind, zeros included.
+template <typename Names, typename Counts>
+Json Classes(const Names& names, const Counts& counts) {
+  Json j = Json::object();
+  for (size_t c = 0; c < names.size(); ++c) j[names[c]] = counts[c];
+  return j;
+}
+
+}  // namespace
+
+void KnownAnswers::Group::Add(const CertClasses& classes, const std::vector<CountedName>& names) {
   ++certs;
+  ++lifetime[classes.lifetime];
+  ++key[classes.key];
+  ++validation[classes.validation];
   for (const CountedName& n : names) {
     if (fqdn_bits.Set(n.fqdn_id)) {
       ++fqdns;
@@ -53,10 +69,12 @@ CountedName KnownAnswers::InternName(const std::string& fqdn, const std::string&
 }
 
 void KnownAnswers::AddCertificate(int64_t dir_day, size_t issuer, int64_t issued_day,
+                                  const CertClasses& classes,
                                   const std::vector<CountedName>& names) {
   ++certificates_;
   issuer_seen_[issuer] = true;
   ++issued_per_day_[issued_day];
+  ++issued_per_day_by_lifetime_[issued_day][classes.lifetime];
   ++issued_per_day_by_issuer_[{issued_day, issuers_[issuer].issuer_id}];
   // Active on day X when issued_day <= X <= dir_day (and dir_day < X + window).
   int64_t from = issued_day;
@@ -66,20 +84,26 @@ void KnownAnswers::AddCertificate(int64_t dir_day, size_t issuer, int64_t issued
       ++(*delta)[from];
       --(*delta)[dir_day + 1];
     }
+    ++active_delta_by_lifetime_[from][classes.lifetime];
+    --active_delta_by_lifetime_[dir_day + 1][classes.lifetime];
   }
   if (!IsActive(dir_day)) return;
-  by_issuer_[issuer].Add(names);
-  by_org_[org_of_issuer_[issuer]].Add(names);
-  total_.Add(names);
+  by_issuer_[issuer].Add(classes, names);
+  by_org_[org_of_issuer_[issuer]].Add(classes, names);
+  total_.Add(classes, names);
 }
 
 absl::Status KnownAnswers::WriteJson(const std::string& path) const {
-  using Json = nlohmann::ordered_json;
   auto counts = [](Json* j, const Group& g) {
     (*j)["certs_active"] = g.certs;
     (*j)["fqdns_active"] = g.fqdns;
     (*j)["regdomains_active"] = g.regdomains;
     (*j)["wildcards_active"] = g.wildcards;
+    Json breakdowns;
+    breakdowns["lifetime"] = Classes(kLifetimeClassNames, g.lifetime);
+    breakdowns["key"] = Classes(kKeyClassNames, g.key);
+    breakdowns["validation"] = Classes(kValidationClassNames, g.validation);
+    (*j)["breakdowns"] = breakdowns;
   };
   Json root;
   root["as_of"] = FormatDate(as_of_);
@@ -123,6 +147,12 @@ absl::Status KnownAnswers::WriteJson(const std::string& path) const {
         {{"date", FormatDate(key.first)}, {"issuer_id", key.second}, {"certs_issued", n}});
   }
   root["issued_per_day_by_issuer"] = per_day_issuer;
+  Json per_day_lifetime = Json::array();
+  for (const auto& [day, n] : issued_per_day_by_lifetime_) {
+    per_day_lifetime.push_back(
+        {{"date", FormatDate(day)}, {"lifetime", Classes(kLifetimeClassNames, n)}});
+  }
+  root["issued_per_day_by_lifetime"] = per_day_lifetime;
   // certs_active back-filled for each day from the earliest date directory
   // up to the day before as-of.
   Json history = Json::array();
@@ -146,6 +176,21 @@ absl::Status KnownAnswers::WriteJson(const std::string& path) const {
     }
   }
   root["certs_active_history"] = history;
+  // The same back-fill by lifetime class, through as-of itself: on as-of it
+  // counts the active directories' certificates issued by then.
+  Json lifetime_history = Json::array();
+  if (!directories_.empty()) {
+    LifetimeCounts active{};
+    auto it = active_delta_by_lifetime_.begin();
+    for (int64_t day = *directories_.begin(); day <= as_of_; ++day) {
+      for (; it != active_delta_by_lifetime_.end() && it->first <= day; ++it) {
+        for (int c = 0; c < kLifetimeClasses; ++c) active[c] += it->second[c];
+      }
+      lifetime_history.push_back(
+          {{"date", FormatDate(day)}, {"lifetime", Classes(kLifetimeClassNames, active)}});
+    }
+  }
+  root["lifetime_active_history"] = lifetime_history;
   root["errors"] = {{"unparseable_blocks", unparseable_}};
   root["certificates_written"] = certificates_;
   root["certificate_blocks_written"] = certificate_blocks_;

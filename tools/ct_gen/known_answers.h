@@ -10,6 +10,7 @@
 #ifndef CT_TOOLS_CT_GEN_KNOWN_ANSWERS_H_
 #define CT_TOOLS_CT_GEN_KNOWN_ANSWERS_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -20,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "tools/ct_gen/issuers.h"
+#include "tools/ct_gen/leaf_classes.h"
 
 namespace ctgen {
 
@@ -45,9 +47,10 @@ class KnownAnswers {
   }
 
   // One distinct certificate of issuer `issuer` (index into the issuers) in the
-  // date directory `dir_day`, issued on `issued_day`.
+  // date directory `dir_day`, issued on `issued_day`, of the breakdown classes
+  // `classes`.
   void AddCertificate(int64_t dir_day, size_t issuer, int64_t issued_day,
-                      const std::vector<CountedName>& names);
+                      const CertClasses& classes, const std::vector<CountedName>& names);
   // A date directory that exists in the data root (whatever it holds).
   void AddDirectory(int64_t dir_day) { directories_.insert(dir_day); }
   void AddUnparseableBlocks(uint64_t n) { unparseable_ += n; }
@@ -80,8 +83,12 @@ class KnownAnswers {
     uint64_t certs = 0;
     uint64_t fqdns = 0, regdomains = 0, wildcards = 0;
     Bitset fqdn_bits, regdomain_bits;
-    void Add(const std::vector<CountedName>& names);
+    std::array<uint64_t, kLifetimeClasses> lifetime{};
+    std::array<uint64_t, kKeyClasses> key{};
+    std::array<uint64_t, kValidationClasses> validation{};
+    void Add(const CertClasses& classes, const std::vector<CountedName>& names);
   };
+  using LifetimeCounts = std::array<int64_t, kLifetimeClasses>;
 
   const std::vector<Issuer>& issuers_;
   int64_t as_of_;
@@ -98,6 +105,7 @@ class KnownAnswers {
   Group total_;
   std::set<int64_t> directories_;
   std::map<int64_t, uint64_t> issued_per_day_;
+  std::map<int64_t, LifetimeCounts> issued_per_day_by_lifetime_;
   // Keyed by (day, issuer id) so the JSON is sorted by date, then issuer id.
   std::map<std::pair<int64_t, std::string>, uint64_t> issued_per_day_by_issuer_;
   std::vector<bool> issuer_seen_;
@@ -105,6 +113,7 @@ class KnownAnswers {
   // by day: +1 on the first day a certificate is active, -1 after its last.
   std::map<int64_t, int64_t> active_delta_;
   std::vector<std::map<int64_t, int64_t>> active_delta_by_org_;
+  std::map<int64_t, LifetimeCounts> active_delta_by_lifetime_;
   uint64_t unparseable_ = 0;
   uint64_t certificates_ = 0;
   uint64_t certificate_blocks_ = 0;
