@@ -257,6 +257,53 @@ std::vector<EdgeCert> EdgeCertificates(int64_t a) {
              {{"pem-and-cer.example.com", "example.com"}});
   c.placement.also_in_cer = true;
   out.push_back(c);
+  // The breakdowns (DESIGN.md 3.1): each lifetime class edge from both sides,
+  // every key class and every validation level, so that the edge cases alone
+  // have every class. All expire at noon of as-of; the comment is the
+  // expected lifetime / key / validation class.
+  struct Breakdown {
+    const char* name;
+    const char* issuer;
+    int64_t lifetime;  // notAfter - notBefore + 1 s
+    LeafKey key;
+    LeafPolicies policies;
+  };
+  constexpr int64_t kDay = kSecondsPerDay;
+  const Breakdown breakdowns[] = {
+      // <=7d / Ed25519 / DV: the 6-day short-lived certificate.
+      {"lifetime-160h", "R10", 160 * 3600, LeafKey::kEd25519, LeafPolicies::kDv},
+      // <=7d / ECDSA-P384 / OV
+      {"lifetime-7d", "E5", 7 * kDay, LeafKey::kP384, LeafPolicies::kOv},
+      // 8-47d / ECDSA-P521 / IV
+      {"lifetime-7d-1s", "E6", 7 * kDay + 1, LeafKey::kP521, LeafPolicies::kIv},
+      // 8-47d / other (secp256k1) / EV
+      {"lifetime-47d", "WE1", 47 * kDay, LeafKey::kSecp256k1, LeafPolicies::kEv},
+      // 48-100d / RSA-other (1024 bits) / unknown (no certificatePolicies)
+      {"lifetime-47d-1s", "NoOrg", 47 * kDay + 1, LeafKey::kRsa1024, LeafPolicies::kNone},
+      // 48-100d / RSA-3072 / unknown (a private policy OID only)
+      {"lifetime-100d", "Sectigo", 100 * kDay, LeafKey::kRsa3072, LeafPolicies::kPrivateOnly},
+      // 101-200d / RSA-4096 / EV ([DV, EV])
+      {"lifetime-100d-1s", "DigiCert", 100 * kDay + 1, LeafKey::kRsa4096, LeafPolicies::kDvEv},
+      // 101-200d / other (RSASSA-PSS) / OV ([OV, private, DV])
+      {"lifetime-200d", "R11", 200 * kDay, LeafKey::kRsaPss2048, LeafPolicies::kOvPrivateDv},
+      // 201-398d / RSA-2048 / DV
+      {"lifetime-200d-1s", "R11", 200 * kDay + 1, LeafKey::kRsa2048, LeafPolicies::kDv},
+      // 201-398d / ECDSA-P256 / EV
+      {"lifetime-398d", "DigiCert", 398 * kDay, LeafKey::kP256, LeafPolicies::kEv},
+      // >398d / RSA-2048 / OV
+      {"lifetime-398d-1s", "Sectigo", 398 * kDay + 1, LeafKey::kRsa2048, LeafPolicies::kOv},
+  };
+  uint32_t serial = 0x0e60;
+  for (const Breakdown& b : breakdowns) {
+    const std::string fqdn = std::string(b.name) + ".example.com";
+    c = Simple(a, b.issuer, serial++, {fqdn}, {{fqdn, "example.com"}});
+    c.spec.not_before = c.spec.not_after - b.lifetime + 1;
+    c.spec.key = b.key;
+    c.spec.policies = b.policies;
+    // NoOrg's PEM file of as-of stays empty (an edge case of its own).
+    c.placement.in_cer = std::string(b.issuer) == "NoOrg";
+    out.push_back(c);
+  }
   return out;
 }
 
