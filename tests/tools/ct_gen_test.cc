@@ -1,9 +1,12 @@
 // Tests for ct-gen. The heart is an independent recount: a small reference
 // implementation of DESIGN.md section 3 on OpenSSL (d2i_X509, the SAN and CN
-// accessors) and libpsl, run over the files ct-gen wrote, must reproduce the
-// known answers exactly. It shares no code with ct-gen's answer bookkeeping.
+// accessors, the public key and certificatePolicies decoders) and libpsl, run
+// over the files ct-gen wrote, must reproduce the known answers exactly. It
+// shares no code with ct-gen's answer bookkeeping or its class tables.
 #include <libpsl.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -11,6 +14,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -125,15 +129,145 @@ std::string RegisteredDomain(const std::string& fqdn) {
   return rd ? rd : "";
 }
 
+// The breakdown classes of DESIGN.md 3.1, in the order the answers list them.
+const std::vector<std::string> kLifetimeNames = {"<=7d",     "8-47d",    "48-100d",
+                                                 "101-200d", "201-398d", ">398d"};
+const std::vector<std::string> kKeyNames = {"RSA-2048",   "RSA-3072",   "RSA-4096",
+                                            "RSA-other",  "ECDSA-P256", "ECDSA-P384",
+                                            "ECDSA-P521", "Ed25519",    "other"};
+const std::vector<std::string> kValidationNames = {"EV", "IV", "OV", "DV", "unknown"};
+// Lifetimes (notAfter - notBefore + 1 s) at and just past each class bound.
+constexpr int64_t kDay = 86400;
+const std::vector<int64_t> kLifetimeEdges = {160 * 3600,     7 * kDay,   7 * kDay + 1,   47 * kDay,
+                                             47 * kDay + 1,  100 * kDay, 100 * kDay + 1, 200 * kDay,
+                                             200 * kDay + 1, 398 * kDay, 398 * kDay + 1};
+
+int64_t Seconds(const ASN1_TIME* t) {
+  struct tm tm;
+  ASN1_TIME_to_tm(t, &tm);
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+int LifetimeClass(int64_t seconds) {
+  const int64_t bounds[] = {7 * kDay, 47 * kDay, 100 * kDay, 200 * kDay, 398 * kDay};
+  for (int c = 0; c < 5; ++c) {
+    if (seconds <= bounds[c]) return c;
+  }
+  return 5;
+}
+
+// -1 when OpenSSL cannot decode the key.
+int KeyClass(X509* x) {
+  EVP_PKEY* key = X509_get0_pubkey(x);
+  if (key == nullptr) return -1;
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+      switch (EVP_PKEY_get_bits(key)) {
+        case 2048:
+          return 0;
+        case 3072:
+          return 1;
+        case 4096:
+          return 2;
+        default:
+          return 3;
+      }
+    case EVP_PKEY_EC: {
+      char group[80] = "";
+      size_t len = 0;
+      if (!EVP_PKEY_get_group_name(key, group, sizeof group, &len)) return 8;
+      std::string g(group, len);
+      if (g == "prime256v1") return 4;
+      if (g == "secp384r1") return 5;
+      if (g == "secp521r1") return 6;
+      return 8;
+    }
+    case EVP_PKEY_ED25519:
+      return 7;
+    default:
+      return 8;
+  }
+}
+
+int ValidationClass(X509* x) {
+  auto* policies = static_cast<CERTIFICATEPOLICIES*>(
+      X509_get_ext_d2i(x, NID_certificate_policies, nullptr, nullptr));
+  const char* ranked[] = {"2.23.140.1.1", "2.23.140.1.2.3", "2.23.140.1.2.2", "2.23.140.1.2.1"};
+  int best = 4;
+  for (int i = 0; i < sk_POLICYINFO_num(policies); ++i) {
+    char oid[128];
+    OBJ_obj2txt(oid, sizeof oid, sk_POLICYINFO_value(policies, i)->policyid, 1);
+    for (int c = 0; c < 4; ++c) {
+      if (std::string(oid) == ranked[c]) best = std::min(best, c);
+    }
+  }
+  CERTIFICATEPOLICIES_free(policies);
+  return best;
+}
+
+template <size_t N>
+Json ClassCounts(const std::vector<std::string>& names, const std::array<uint64_t, N>& counts) {
+  Json j = Json::object();
+  for (size_t c = 0; c < N; ++c) j[names[c]] = counts[c];
+  return j;
+}
+
+int64_t DayNumber(const std::string& date) {
+  struct tm tm = {};
+  strptime(date.c_str(), "%Y-%m-%d", &tm);
+  return static_cast<int64_t>(timegm(&tm)) / kDay;
+}
+
+std::string DateOf(int64_t day) {
+  time_t t = static_cast<time_t>(day * kDay);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+struct Classes {
+  std::array<uint64_t, 6> lifetime{};
+  std::array<uint64_t, 9> key{};
+  std::array<uint64_t, 5> validation{};
+  Json ToJson() const {
+    return {{"lifetime", ClassCounts(kLifetimeNames, lifetime)},
+            {"key", ClassCounts(kKeyNames, key)},
+            {"validation", ClassCounts(kValidationNames, validation)}};
+  }
+  bool AllPresent() const {
+    for (uint64_t n : lifetime) {
+      if (n == 0) return false;
+    }
+    for (uint64_t n : key) {
+      if (n == 0) return false;
+    }
+    for (uint64_t n : validation) {
+      if (n == 0) return false;
+    }
+    return true;
+  }
+};
+
 struct Stats {
   uint64_t certs = 0;
   std::set<std::string> fqdns, regdomains, wildcards;
+  Classes classes;
   Json ToJson() const {
     return {{"certs_active", certs},
             {"fqdns_active", fqdns.size()},
             {"regdomains_active", regdomains.size()},
-            {"wildcards_active", wildcards.size()}};
+            {"wildcards_active", wildcards.size()},
+            {"breakdowns", classes.ToJson()}};
   }
+};
+
+// One distinct certificate, as the history needs it.
+struct CertDays {
+  int64_t dir_day;
+  int64_t issued_day;
+  int lifetime;
 };
 
 // The reference recount of a data root.
@@ -147,6 +281,12 @@ struct Recount {
   std::set<std::string> active_dirs;
   std::map<std::string, uint64_t> issued;
   std::map<std::pair<std::string, std::string>, uint64_t> issued_by_issuer;
+  std::map<std::string, std::array<uint64_t, 6>> issued_by_lifetime;
+  std::vector<CertDays> cert_days;
+  std::set<std::string> date_dirs;
+  Classes all_classes;                 // of every distinct certificate, active or not
+  std::set<int64_t> lifetime_seconds;  // every lifetime seen
+  uint64_t undecodable_keys = 0;
   uint64_t unparseable = 0;
   uint64_t certs = 0;
   std::map<int, uint64_t> time_types;  // V_ASN1_UTCTIME / V_ASN1_GENERALIZEDTIME of notAfter
@@ -215,6 +355,21 @@ struct Recount {
     std::string day = DayOf(X509_get0_notBefore(x));
     ++issued[day];
     ++issued_by_issuer[{day, issuer}];
+    const int64_t seconds = Seconds(X509_get0_notAfter(x)) - Seconds(X509_get0_notBefore(x)) + 1;
+    const int lifetime = LifetimeClass(seconds);
+    const int key_class = KeyClass(x);
+    const int validation = ValidationClass(x);
+    if (key_class < 0) {
+      ++undecodable_keys;
+      X509_free(x);
+      return;
+    }
+    lifetime_seconds.insert(seconds);
+    ++issued_by_lifetime[day][lifetime];
+    cert_days.push_back({DayNumber(dir), DayNumber(day), lifetime});
+    ++all_classes.lifetime[lifetime];
+    ++all_classes.key[key_class];
+    ++all_classes.validation[validation];
     if (Active(dir)) {
       active_dirs.insert(dir);
       std::vector<std::string> raw;
@@ -237,6 +392,9 @@ struct Recount {
       }
       for (Stats* s : {&by_issuer[issuer], &by_org[issuer_org[issuer]], &total}) {
         ++s->certs;
+        ++s->classes.lifetime[lifetime];
+        ++s->classes.key[key_class];
+        ++s->classes.validation[validation];
         for (const std::string& r : raw) {
           std::string fqdn;
           if (!NormalizeFqdn(r, &fqdn)) continue;
@@ -289,6 +447,25 @@ struct Recount {
     }
   }
 
+  // For each day X from the earliest date directory through as-of: the
+  // certificates of directories D >= X (and D < X + window) issued by X, by
+  // lifetime class. The plain definition, one pass per day.
+  Json LifetimeHistory() const {
+    Json out = Json::array();
+    if (date_dirs.empty()) return out;
+    for (int64_t x = DayNumber(*date_dirs.begin()); x <= DayNumber(as_of); ++x) {
+      std::array<uint64_t, 6> counts{};
+      for (const CertDays& c : cert_days) {
+        if (c.dir_day >= x && (window_days == 0 || c.dir_day < x + window_days) &&
+            c.issued_day <= x) {
+          ++counts[c.lifetime];
+        }
+      }
+      out.push_back({{"date", DateOf(x)}, {"lifetime", ClassCounts(kLifetimeNames, counts)}});
+    }
+    return out;
+  }
+
   void Run(const fs::path& root, const std::string& as_of_date, int window) {
     as_of = as_of_date;
     window_days = window;
@@ -296,6 +473,7 @@ struct Recount {
     for (const auto& d : fs::directory_iterator(root)) {
       std::string dir = d.path().filename().string();
       if (!d.is_directory() || !IsDateDir(dir)) continue;
+      date_dirs.insert(dir);
       for (const auto& f : fs::directory_iterator(d.path())) {
         std::string ext = f.path().extension().string();
         std::string stem = f.path().stem().string();
@@ -357,6 +535,36 @@ void ExpectAnswersMatchRecount(const fs::path& root, const std::string& as_of, i
     per_issuer.push_back({{"date", key.first}, {"issuer_id", key.second}, {"certs_issued", n}});
   }
   EXPECT_EQ(a["issued_per_day_by_issuer"], per_issuer);
+
+  EXPECT_EQ(recount->undecodable_keys, 0u);
+  for (const Json& i : a["issuers"]) {
+    std::string id = i["issuer_id"];
+    EXPECT_EQ(i["breakdowns"], recount->by_issuer[id].classes.ToJson()) << id;
+  }
+  for (const Json& o : a["organizations"]) {
+    EXPECT_EQ(o["breakdowns"], recount->by_org[o["organization"]].classes.ToJson())
+        << o["organization"];
+  }
+  Json per_day_lifetime = Json::array();
+  for (const auto& [day, counts] : recount->issued_by_lifetime) {
+    per_day_lifetime.push_back({{"date", day}, {"lifetime", ClassCounts(kLifetimeNames, counts)}});
+  }
+  EXPECT_EQ(a["issued_per_day_by_lifetime"], per_day_lifetime);
+  const Json history = recount->LifetimeHistory();
+  EXPECT_EQ(a["lifetime_active_history"], history);
+  // Before as-of, the lifetime classes split certs_active_history exactly;
+  // the history stops the day before as-of, the lifetime history on it.
+  const Json& active_history = a["certs_active_history"];
+  if (!active_history.empty()) {
+    ASSERT_EQ(active_history.size() + 1, a["lifetime_active_history"].size());
+  }
+  for (size_t d = 0; d < active_history.size(); ++d) {
+    const Json& row = a["lifetime_active_history"][d];
+    EXPECT_EQ(row["date"], active_history[d]["date"]);
+    uint64_t sum = 0;
+    for (const auto& [name, n] : row["lifetime"].items()) sum += n.get<uint64_t>();
+    EXPECT_EQ(sum, active_history[d]["certs_active"]) << row["date"];
+  }
 }
 
 TEST(CtGen, EdgeCasesMatchIndependentRecount) {
@@ -374,38 +582,94 @@ TEST(CtGen, EdgeCasesMatchIndependentRecount) {
 }
 
 // With no regular certificates, the edge cases alone: every number below was
-// counted by hand from edge_cases.cc (35 certificates, 2 of them expired).
+// counted by hand from edge_cases.cc (46 certificates, 2 of them expired; the
+// last 11 are the breakdown cases, all active).
 TEST(CtGen, EdgeCasesAloneHaveHandCountedAnswers) {
   fs::path root = TempRoot("edge_only");
   ASSERT_EQ(RunGen("--out " + root.string() + " --certs 0 --as-of 2026-11-26 --edge-cases"), 0);
   Json a = ReadJson(root / "known-answers.json");
-  EXPECT_EQ(a["totals"], Json({{"certs_active", 33},
-                               {"fqdns_active", 41},
-                               {"regdomains_active", 10},
-                               {"wildcards_active", 3}}));
-  EXPECT_EQ(a["certificates_written"], 35);
+  Json totals = a["totals"];
+  totals.erase("breakdowns");
+  EXPECT_EQ(totals, Json({{"certs_active", 44},
+                          {"fqdns_active", 52},
+                          {"regdomains_active", 10},
+                          {"wildcards_active", 3}}));
+  // 31 of the older active cases are 90-day; far-future is 365 days and
+  // long-lived 27 years. The E5 and E6 cases have the issuers' P-256 key.
+  EXPECT_EQ(a["totals"]["breakdowns"], Json::parse(R"({
+    "lifetime": {"<=7d": 2, "8-47d": 2, "48-100d": 33, "101-200d": 2, "201-398d": 3, ">398d": 2},
+    "key": {"RSA-2048": 30, "RSA-3072": 1, "RSA-4096": 1, "RSA-other": 1, "ECDSA-P256": 6,
+            "ECDSA-P384": 1, "ECDSA-P521": 1, "Ed25519": 1, "other": 2},
+    "validation": {"EV": 3, "IV": 1, "OV": 3, "DV": 35, "unknown": 2}})"));
+  EXPECT_EQ(a["certificates_written"], 46);
   EXPECT_EQ(a["errors"]["unparseable_blocks"], 9);
   EXPECT_EQ(a["directories"]["active"], 6);
   Json days = Json::array();
   for (const auto& [d, n] : std::vector<std::pair<std::string, int>>{{"1999-12-31", 1},
+                                                                     {"2025-10-24", 2},
+                                                                     {"2026-05-10", 2},
+                                                                     {"2026-08-18", 2},
                                                                      {"2026-08-25", 2},
                                                                      {"2026-08-28", 26},
                                                                      {"2026-08-29", 1},
                                                                      {"2026-09-02", 2},
+                                                                     {"2026-10-10", 2},
+                                                                     {"2026-11-19", 3},
                                                                      {"2049-10-03", 2},
                                                                      {"2050-07-01", 1}}) {
     days.push_back({{"date", d}, {"certs_issued", n}});
   }
   EXPECT_EQ(a["issued_per_day"], days);
+  // 160 h, 7 d and 7 d + 1 s before noon of as-of all fall on 2026-11-19.
+  for (const Json& d : a["issued_per_day_by_lifetime"]) {
+    if (d["date"] == "2026-11-19") {
+      EXPECT_EQ(d["lifetime"], Json({{"<=7d", 2},
+                                     {"8-47d", 1},
+                                     {"48-100d", 0},
+                                     {"101-200d", 0},
+                                     {"201-398d", 0},
+                                     {">398d", 0}}));
+    }
+  }
   for (const Json& o : a["organizations"]) {
     if (o["organization"] == "Let's Encrypt") {
-      EXPECT_EQ(o["certs_active"], 22);
+      EXPECT_EQ(o["certs_active"], 27);
       EXPECT_EQ(o["wildcards_active"], 2);
     }
   }
   Recount r;
   ExpectAnswersMatchRecount(root, "2026-11-26", 0, &r);
   fs::remove_all(root);
+}
+
+// DESIGN.md 3.1: a small clean corpus and the edge cases alone each have
+// every lifetime, key and validation class, among all their certificates and
+// among the active ones, and every lifetime at a class edge; the answers list
+// every class, in the documented order.
+TEST(CtGen, EveryBreakdownClassAndLifetimeEdgeIsPresent) {
+  for (const std::string args :
+       {"--certs 1000 --seed 21 --as-of 2026-11-26", "--certs 0 --as-of 2026-11-26 --edge-cases"}) {
+    SCOPED_TRACE(args);
+    fs::path root = TempRoot("classes");
+    ASSERT_EQ(RunGen("--out " + root.string() + " " + args), 0);
+    Recount r;
+    ExpectAnswersMatchRecount(root, "2026-11-26", 0, &r);
+    EXPECT_TRUE(r.all_classes.AllPresent()) << r.all_classes.ToJson().dump();
+    EXPECT_TRUE(r.total.classes.AllPresent()) << r.total.classes.ToJson().dump();
+    for (int64_t edge : kLifetimeEdges) EXPECT_TRUE(r.lifetime_seconds.count(edge)) << edge;
+    auto ordered = nlohmann::ordered_json::parse(ReadFile(root / "known-answers.json"));
+    const auto& b = ordered["totals"]["breakdowns"];
+    std::vector<std::string> kinds, lifetimes, keys, validations;
+    for (const auto& [k, v] : b.items()) kinds.push_back(k);
+    for (const auto& [k, v] : b["lifetime"].items()) lifetimes.push_back(k);
+    for (const auto& [k, v] : b["key"].items()) keys.push_back(k);
+    for (const auto& [k, v] : b["validation"].items()) validations.push_back(k);
+    EXPECT_EQ(kinds, std::vector<std::string>({"lifetime", "key", "validation"}));
+    EXPECT_EQ(lifetimes, kLifetimeNames);
+    EXPECT_EQ(keys, kKeyNames);
+    EXPECT_EQ(validations, kValidationNames);
+    fs::remove_all(root);
+  }
 }
 
 TEST(CtGen, WindowDaysMatchesRecount) {
@@ -476,6 +740,32 @@ TEST(CtGen, AnswersAreSelfConsistent) {
   }
   for (const Json& d : a["issued_per_day"]) issued += d["certs_issued"].get<uint64_t>();
   EXPECT_EQ(issued, a["certificates_written"]);
+  // Each kind of breakdown partitions certs_active.
+  std::vector<const Json*> groups = {&a["totals"]};
+  for (const Json& i : a["issuers"]) groups.push_back(&i);
+  for (const Json& o : a["organizations"]) groups.push_back(&o);
+  for (const Json* g : groups) {
+    for (const char* kind : {"lifetime", "key", "validation"}) {
+      uint64_t sum = 0;
+      for (const auto& [name, n] : (*g)["breakdowns"][kind].items()) sum += n.get<uint64_t>();
+      EXPECT_EQ(sum, (*g)["certs_active"]) << kind;
+    }
+  }
+  ASSERT_EQ(a["issued_per_day_by_lifetime"].size(), a["issued_per_day"].size());
+  for (size_t d = 0; d < a["issued_per_day"].size(); ++d) {
+    const Json& row = a["issued_per_day_by_lifetime"][d];
+    EXPECT_EQ(row["date"], a["issued_per_day"][d]["date"]);
+    uint64_t sum = 0;
+    for (const auto& [name, n] : row["lifetime"].items()) sum += n.get<uint64_t>();
+    EXPECT_EQ(sum, a["issued_per_day"][d]["certs_issued"]) << row["date"];
+  }
+  // On as-of: the active certificates issued by then, at most certs_active.
+  const Json& last = a["lifetime_active_history"].back();
+  EXPECT_EQ(last["date"], "2026-11-26");
+  uint64_t on_as_of = 0;
+  for (const auto& [name, n] : last["lifetime"].items()) on_as_of += n.get<uint64_t>();
+  EXPECT_LE(on_as_of, a["totals"]["certs_active"].get<uint64_t>());
+  EXPECT_GT(on_as_of, 0u);
   fs::remove_all(root);
 }
 
