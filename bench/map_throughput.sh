@@ -8,20 +8,28 @@
 #   - the OpenSSL-only decoding path (`ct-worker map --openssl-only`), on the
 #     first directory only (about a tenth: OpenSSL is that much slower).
 #
+# With --baseline-build DIR, the ct-worker of another build (an older commit,
+# built by the caller) maps the same corpus in the same rounds, and the
+# ratio of the two is printed: "does this change keep the map's speed".
+#
 #   bench/map_throughput.sh [--certs N] [--runs R] [--corpus DIR] [--build DIR]
+#                           [--baseline-build DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 certs=1000000
 runs=5
 corpus=""
 build=build
+baseline=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --certs) certs=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --corpus) corpus=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    *) echo "usage: $0 [--certs N] [--runs R] [--corpus DIR] [--build DIR]" >&2; exit 2 ;;
+    --baseline-build) baseline=$2; shift 2 ;;
+    *) echo "usage: $0 [--certs N] [--runs R] [--corpus DIR] [--build DIR] [--baseline-build DIR]" >&2
+       exit 2 ;;
   esac
 done
 corpus=${corpus:-/tmp/ct-bench-clean-$certs}
@@ -55,6 +63,10 @@ for ((r = 1; r <= runs; r++)); do
   clear_tallies
   timed map "$build/bin/ct-worker" map "${dirs[@]}"
   clear_tallies
+  if [[ -n "$baseline" ]]; then
+    timed baseline "$baseline/bin/ct-worker" map "${dirs[@]}"
+    clear_tallies
+  fi
   timed openssl "$build/bin/ct-worker" map --openssl-only "${dirs[0]}"
 done
 # Distinct certificates counted (from the last map), and blocks read.
@@ -90,6 +102,12 @@ for label, name in (("cat", "cat (read only)"), ("map", "ct-worker map"),
           f"{rss / 1024:>9.0f} MB")
 fast = counted / med("map", 0)
 slow = counted_first / med("openssl", 0)
+if "baseline" in rows:
+    print(f"{'baseline ct-worker map':<22}{med('baseline', 0):>8.2f}{med('baseline', 1):>8.2f}"
+          f"{counted / med('baseline', 0):>16,.0f}{counted / max(med('baseline', 1), 1e-9):>15,.0f}"
+          f"{nbytes / 1e6 / med('baseline', 0):>8,.0f}{med('baseline', 2) / 1024:>9.0f} MB")
+    print(f"this build / baseline: {med('baseline', 1) / med('map', 1):.3f}x the speed per CPU-second "
+          f"(cpu {med('map', 1):.2f} s against {med('baseline', 1):.2f} s)")
 print(f"ratios: map wall / cat wall = {med('map', 0) / max(med('cat', 0), 1e-9):.1f}x; "
       f"map speed / OpenSSL-only speed = {fast / slow:.1f}x")
 PY
