@@ -8,8 +8,9 @@
 // one a single map of the directory would commit.
 //
 // Steps:
-//   1. the coordinator picks the stems of each part (BalanceStems over
-//      UnmappedBytesByStem) and a plan id, and removes older parts
+//   1. the coordinator picks the stems of each part (BalanceStems over the
+//      estimated certificates of UnmappedWorkByStem) and a plan id, and
+//      removes older parts
 //      (RemoveMapParts);
 //   2. each part (DirectoryMapper::MapPart) continues its own issuers from the
 //      committed oracle.out, reads only its own files' new bytes, within the
@@ -116,12 +117,24 @@ absl::StatusOr<MergeStats> MergeMapParts(const std::string& dir, const std::stri
 // Removes MapPartsDir(dir) and everything in it; OK when it does not exist.
 absl::Status RemoveMapParts(const std::string& dir);
 
-// Bytes of each issuer's input files (.pem, .cer, .ctseg, not dot-files) in
-// `dir` that `tally` does not cover yet; an issuer with none is left out.
-absl::StatusOr<std::map<std::string, uint64_t>> UnmappedBytesByStem(
+// What is left to map of one issuer.
+struct StemWork {
+  uint64_t bytes = 0;         // of its input files, not yet covered by the tally
+  uint64_t certificates = 0;  // in those bytes, estimated (blocks, duplicates included)
+};
+
+// The work of each issuer's input files (.pem, .cer, .ctseg, not dot-files)
+// in `dir` that `tally` does not cover yet; an issuer with none is left out.
+// A map's time goes with the certificates it parses more than with the bytes
+// (an RSA certificate is a third larger than an ECDSA one, for the same
+// work), so each file's new bytes are also counted in certificates: divided
+// by the bytes per certificate of a sample (256 KiB) where they start (PEM:
+// its BEGIN lines; segment: its blocks' record counts; a .cer: one).
+absl::StatusOr<std::map<std::string, StemWork>> UnmappedWorkByStem(
     const std::string& dir, const std::optional<DirectoryTally>& tally);
 
-// Splits the stems into `parts` lists of similar byte totals, each list
+// Splits the stems into `parts` lists of similar totals of their weights
+// (estimated certificates, or bytes), each list
 // sorted; a part may be empty when there are fewer stems than parts. The
 // largest stem first, each to the lightest part so far; then stems are moved
 // or swapped between the heaviest and the lightest part while that lowers the

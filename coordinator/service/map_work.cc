@@ -69,14 +69,20 @@ std::vector<MapTask> SplitMapTask(const std::string& dir,
                                   const std::optional<DirectoryTally>& before, uint64_t split_bytes,
                                   uint32_t slots, const std::string& plan_id) {
   if (split_bytes == 0 || slots < 2) return {};
-  absl::StatusOr<std::map<std::string, uint64_t>> bytes = map::UnmappedBytesByStem(dir, before);
-  if (!bytes.ok() || bytes->size() < 2) return {};
+  absl::StatusOr<std::map<std::string, map::StemWork>> work = map::UnmappedWorkByStem(dir, before);
+  if (!work.ok() || work->size() < 2) return {};
   uint64_t total = 0;
-  for (const auto& [stem, n] : *bytes) total += n;
+  // Whether to split goes by bytes (--split-bytes); how, by certificates,
+  // which is what a part's time goes with.
+  std::map<std::string, uint64_t> certificates;
+  for (const auto& [stem, w] : *work) {
+    total += w.bytes;
+    certificates[stem] = w.certificates;
+  }
   if (total <= split_bytes) return {};
   const uint64_t by_size = (total + split_bytes - 1) / split_bytes;
   const uint32_t parts = static_cast<uint32_t>(
-      std::min<uint64_t>({bytes->size(), by_size, static_cast<uint64_t>(slots)}));
+      std::min<uint64_t>({work->size(), by_size, static_cast<uint64_t>(slots)}));
   if (parts < 2) return {};
   // A committed tally that is cut short or corrupt is mapped whole, from the
   // start: a part would refuse it (DirectoryMapper::MapPart).
@@ -91,7 +97,7 @@ std::vector<MapTask> SplitMapTask(const std::string& dir,
   // removing them keeps the folder small.
   (void)map::RemoveMapParts(dir);
   std::vector<MapTask> tasks;
-  const std::vector<std::vector<std::string>> stems = map::BalanceStems(*bytes, parts);
+  const std::vector<std::vector<std::string>> stems = map::BalanceStems(certificates, parts);
   for (uint32_t k = 0; k < parts; ++k) {
     MapTask t;
     t.set_directory(dir);

@@ -10,6 +10,7 @@
 #include "common/map/directory_mapper.h"
 #include "common/tally/oracle_file.h"
 #include "gtest/gtest.h"
+#include "tests/support/segment_writer.h"
 #include "tests/support/test_support.h"
 
 namespace ctmr::map {
@@ -55,10 +56,14 @@ class MapPartsTest : public ::testing::Test {
                                  uint64_t budget = kUnboundedMap, uint64_t* spilled = nullptr) {
     auto before = tally::LoadOracle(split_);
     EXPECT_TRUE(before.ok()) << before.status();
-    auto bytes = UnmappedBytesByStem(split_, before.ok() ? *before : std::nullopt);
-    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    auto work = UnmappedWorkByStem(split_, before.ok() ? *before : std::nullopt);
+    EXPECT_TRUE(work.ok()) << work.status();
+    std::map<std::string, uint64_t> certificates;
+    if (work.ok()) {
+      for (const auto& [stem, w] : *work) certificates[stem] = w.certificates;
+    }
     std::vector<PartSpec> specs;
-    const std::vector<std::vector<std::string>> stems = BalanceStems(*bytes, n);
+    const std::vector<std::vector<std::string>> stems = BalanceStems(certificates, n);
     for (uint32_t k = 0; k < n; ++k) {
       PartSpec spec{plan, k, n, stems[k]};
       DirectoryMapper mapper(suffixes_.get(), x509::CertificateDecoder::Mode::kFastWithFallback,
@@ -220,6 +225,68 @@ TEST_F(MapPartsTest, APartNeverStartsFromACorruptTally) {
   ASSERT_TRUE(mapper.Map(split_).ok());
   MapWhole();
   EXPECT_TRUE(Oracle(split_) == Oracle(one_));
+}
+
+// The certificates of each issuer's new bytes, estimated from a sample of
+// each file, against the count of what the files hold: PEM blocks of the
+// ct-gen directory, a segment of known records, and only the bytes after a
+// committed tally's offsets.
+TEST_F(MapPartsTest, UnmappedWorkEstimatesTheCertificatesOfTheNewBytes) {
+  auto work = UnmappedWorkByStem(split_, std::nullopt);
+  ASSERT_TRUE(work.ok()) << work.status();
+  ASSERT_GE(work->size(), 8u);
+  for (const auto& [stem, w] : *work) {
+    uint64_t bytes = 0, blocks = 0;
+    for (const std::string& name : ::ctmr::testing::ListDir(split_)) {
+      if (name.rfind(stem + ".", 0) != 0) continue;
+      const std::string text = ReadFile(split_ + "/" + name);
+      bytes += text.size();
+      if (name.size() > 4 && name.substr(name.size() - 4) == ".cer") {
+        ++blocks;
+        continue;
+      }
+      for (size_t at = text.find("-----BEGIN "); at != std::string::npos;
+           at = text.find("-----BEGIN ", at + 1)) {
+        ++blocks;
+      }
+    }
+    EXPECT_EQ(w.bytes, bytes) << stem;
+    // Sampled from each file's first 256 KiB; one issuer's ct-gen
+    // certificates have similar sizes. A .cer counts one.
+    EXPECT_NEAR(static_cast<double>(w.certificates), static_cast<double>(blocks),
+                std::max(3.0, 0.05 * static_cast<double>(blocks)))
+        << stem;
+  }
+
+  // A segment larger than the sample: 3,000 records in blocks of 64.
+  const std::vector<std::string> real =
+      ::ctmr::testing::CertificatesOfFile("tests/data/certs/navigli2025h2-tiles-000-001.pem");
+  ASSERT_FALSE(real.empty());
+  std::vector<std::string> ders;
+  for (size_t i = 0; i < 3000; ++i) ders.push_back(real[i % real.size()]);
+  const std::string segment = ::ctmr::testing::SegmentOf(ders, 64);
+  ASSERT_GT(segment.size(), 256u << 10);
+  const std::string dir = tmp_.path() + "/seg";
+  std::filesystem::create_directories(dir);
+  WriteFile(dir + "/issuer.ctseg", segment);
+  auto seg = UnmappedWorkByStem(dir, std::nullopt);
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  EXPECT_EQ(seg->at("issuer").bytes, segment.size());
+  EXPECT_NEAR(static_cast<double>(seg->at("issuer").certificates), 3000.0, 60.0);
+
+  // After a map, only what it left (a torn last block) is still to do.
+  MapWhole();
+  const std::optional<DirectoryTally> mapped = tally::LoadOracle(one_).value();
+  ASSERT_TRUE(mapped.has_value());
+  auto left = UnmappedWorkByStem(one_, mapped);
+  ASSERT_TRUE(left.ok());
+  uint64_t left_bytes = 0, expected = 0;
+  for (const auto& [stem, w] : *left) left_bytes += w.bytes;
+  for (const FileOffset& f : mapped->offsets()) {
+    expected += std::filesystem::file_size(one_ + "/" + f.name()) - f.offset();
+  }
+  EXPECT_EQ(left_bytes, expected);
+  EXPECT_LT(left_bytes, work->begin()->second.bytes / 10);
 }
 
 TEST(BalanceStemsTest, LargestFirstToTheLightestPart) {
