@@ -120,10 +120,13 @@ print(f"  as of {s['as_of']}: {t['certs_active']} active certificates, {t['fqdns
       f"{t['regdomains_active']} registered domains, {t['wildcards_active']} wildcards")
 for o in s["organizations"]:
     print(f"  {o['organization']:<40} {o['certs_active']:>8} certs {o['fqdns_active']:>8} FQDNs")
+for kind, classes in t["breakdowns"].items():
+    print(f"  by {kind}: " + ", ".join(f"{name} {n}" for name, n in classes.items()))
 print(f"  unparseable blocks: {s['errors']['unparseable_blocks']}")
 a = json.load(open("sample/known-answers.json"))
 same = a["totals"] == {k: t[k] for k in a["totals"]}
-print(f"  ct-gen's independently computed answers {'match' if same else 'DO NOT match'} these totals")
+print(f"  ct-gen's independently computed answers {'match' if same else 'DO NOT match'} these "
+      "totals and breakdowns")
 print(f"  {time.time() - float(sys.argv[1]):.0f} s from corpus to report")
 report = os.path.abspath("sample/ct-data/reports/report.html")
 print(f"report: {report}" if os.path.exists(report) else "report: (no report.html)")
