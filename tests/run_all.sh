@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the suite in a release
 # build, again under AddressSanitizer + UndefinedBehaviorSanitizer, and each
-# libFuzzer target for FUZZ_SECONDS (default: 120 s of fuzzing wall time shared
+# libFuzzer target for FUZZ_SECONDS (default: 100 s of fuzzing wall time shared
 # by the targets, one per core at a time, at most 60 s each).
 #   tests/run_all.sh           everything (what CI runs)
 #   tests/run_all.sh --quick   the release suite only
@@ -37,11 +37,11 @@ cmake --build build-fuzz -j "$jobs" --target fuzzers
 # One fuzzer per core at a time; each runs FUZZ_SECONDS and must end without a finding.
 # The fuzzing phase has a fixed wall-time budget (CI has 2 cores and a time
 # limit): a new target shortens every target's run instead of adding a round.
-# 7 targets on 2 cores: 4 rounds of 30 s (2 minutes: CI's 30 minutes on 2 cores
+# 7 targets on 2 cores: 4 rounds of 25 s (100 s: CI's 30 minutes on 2 cores
 # also hold two full builds and two passes of the suite).
 fuzzers=(build-fuzz/bin/*_fuzzer)
 rounds=$(( (${#fuzzers[@]} + jobs - 1) / jobs ))
-fuzz_seconds=${FUZZ_SECONDS:-$(( 120 / rounds < 60 ? 120 / rounds : 60 ))}
+fuzz_seconds=${FUZZ_SECONDS:-$(( 100 / rounds < 60 ? 100 / rounds : 60 ))}
 fuzz_logs=$(mktemp -d)
 run_fuzzer() {
   local fuzzer=$1 name corpus work
