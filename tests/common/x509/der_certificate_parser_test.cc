@@ -11,26 +11,15 @@
 #include "common/x509/certificate_view.h"
 #include "common/x509/openssl_certificate_parser.h"
 #include "tests/support/certificate_expectations.h"
+#include "tests/support/der_builder.h"
 
 namespace ctmr::x509 {
 namespace {
 
 using Strings = std::vector<std::string_view>;
 
-std::string Tlv(uint8_t tag, std::string_view content) {
-  std::string out(1, static_cast<char>(tag));
-  const size_t n = content.size();
-  if (n < 0x80) {
-    out.push_back(static_cast<char>(n));
-  } else if (n < 0x100) {
-    out += {'\x81', static_cast<char>(n)};
-  } else {
-    out += {'\x82', static_cast<char>(n >> 8), static_cast<char>(n & 0xff)};
-  }
-  out.append(content);
-  return out;
-}
-std::string Seq(std::string_view content) { return Tlv(0x30, content); }
+using ::ctmr::testing::Seq;
+using ::ctmr::testing::Tlv;
 
 const std::string kCn("\x55\x04\x03", 3);
 const std::string kO("\x55\x04\x0a", 3);

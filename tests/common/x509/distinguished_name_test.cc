@@ -5,15 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/der_builder.h"
+
 namespace ctmr::x509 {
 namespace {
 
-std::string Tlv(uint8_t tag, std::string_view content) {
-  std::string out(1, static_cast<char>(tag));
-  out.push_back(static_cast<char>(content.size()));  // short form suffices here
-  out.append(content);
-  return out;
-}
+using ::ctmr::testing::Tlv;
 std::string Ava(std::string_view oid, uint8_t tag, std::string_view value) {
   return Tlv(0x30, Tlv(0x06, oid) + Tlv(tag, value));
 }
