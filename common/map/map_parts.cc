@@ -391,7 +391,8 @@ uint64_t EstimateCertificates(const std::string& path, x509::CertificateFileForm
 }  // namespace
 
 absl::StatusOr<std::map<std::string, StemWork>> UnmappedWorkByStem(
-    const std::string& dir, const std::optional<DirectoryTally>& tally) {
+    const std::string& dir, const std::optional<DirectoryTally>& tally,
+    bool estimate_certificates) {
   std::map<std::string, uint64_t> covered;
   if (tally.has_value()) {
     for (const FileOffset& f : tally->offsets()) covered[f.name()] = f.offset();
@@ -413,7 +414,8 @@ absl::StatusOr<std::map<std::string, StemWork>> UnmappedWorkByStem(
     const uint64_t from = it == covered.end() ? 0 : it->second;
     StemWork& w = work[std::string(x509::IssuerIdOfFileName(name))];
     w.bytes += size - from;
-    w.certificates += EstimateCertificates(path, *format, from, size - from);
+    if (estimate_certificates)
+      w.certificates += EstimateCertificates(path, *format, from, size - from);
   }
   ::closedir(d);
   return work;

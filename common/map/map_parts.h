@@ -129,9 +129,11 @@ struct StemWork {
 // (an RSA certificate is a third larger than an ECDSA one, for the same
 // work), so each file's new bytes are also counted in certificates: divided
 // by the bytes per certificate of a sample (256 KiB) where they start (PEM:
-// its BEGIN lines; segment: its blocks' record counts; a .cer: one).
+// its BEGIN lines; segment: its blocks' record counts; a .cer: one). The
+// samples are read only when `estimate_certificates` is set (certificates
+// stay 0 otherwise): a directory too small to split needs its sizes alone.
 absl::StatusOr<std::map<std::string, StemWork>> UnmappedWorkByStem(
-    const std::string& dir, const std::optional<DirectoryTally>& tally);
+    const std::string& dir, const std::optional<DirectoryTally>& tally, bool estimate_certificates);
 
 // Splits the stems into `parts` lists of similar totals of their weights
 // (estimated certificates, or bytes), each list

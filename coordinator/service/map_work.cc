@@ -69,17 +69,19 @@ std::vector<MapTask> SplitMapTask(const std::string& dir,
                                   const std::optional<DirectoryTally>& before, uint64_t split_bytes,
                                   uint32_t slots, const std::string& plan_id) {
   if (split_bytes == 0 || slots < 2) return {};
-  absl::StatusOr<std::map<std::string, map::StemWork>> work = map::UnmappedWorkByStem(dir, before);
+  // Whether to split goes by bytes (--split-bytes), from the files' sizes
+  // alone; how, by certificates, which is what a part's time goes with: the
+  // files' samples are read only for a directory that is split.
+  absl::StatusOr<std::map<std::string, map::StemWork>> work =
+      map::UnmappedWorkByStem(dir, before, /*estimate_certificates=*/false);
   if (!work.ok() || work->size() < 2) return {};
   uint64_t total = 0;
-  // Whether to split goes by bytes (--split-bytes); how, by certificates,
-  // which is what a part's time goes with.
-  std::map<std::string, uint64_t> certificates;
-  for (const auto& [stem, w] : *work) {
-    total += w.bytes;
-    certificates[stem] = w.certificates;
-  }
+  for (const auto& [stem, w] : *work) total += w.bytes;
   if (total <= split_bytes) return {};
+  work = map::UnmappedWorkByStem(dir, before, /*estimate_certificates=*/true);
+  if (!work.ok() || work->size() < 2) return {};
+  std::map<std::string, uint64_t> certificates;
+  for (const auto& [stem, w] : *work) certificates[stem] = w.certificates;
   const uint64_t by_size = (total + split_bytes - 1) / split_bytes;
   const uint32_t parts = static_cast<uint32_t>(
       std::min<uint64_t>({work->size(), by_size, static_cast<uint64_t>(slots)}));

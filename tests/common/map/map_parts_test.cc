@@ -56,7 +56,8 @@ class MapPartsTest : public ::testing::Test {
                                  uint64_t budget = kUnboundedMap, uint64_t* spilled = nullptr) {
     auto before = tally::LoadOracle(split_);
     EXPECT_TRUE(before.ok()) << before.status();
-    auto work = UnmappedWorkByStem(split_, before.ok() ? *before : std::nullopt);
+    auto work = UnmappedWorkByStem(split_, before.ok() ? *before : std::nullopt,
+                                   /*estimate_certificates=*/true);
     EXPECT_TRUE(work.ok()) << work.status();
     std::map<std::string, uint64_t> certificates;
     if (work.ok()) {
@@ -232,7 +233,7 @@ TEST_F(MapPartsTest, APartNeverStartsFromACorruptTally) {
 // ct-gen directory, a segment of known records, and only the bytes after a
 // committed tally's offsets.
 TEST_F(MapPartsTest, UnmappedWorkEstimatesTheCertificatesOfTheNewBytes) {
-  auto work = UnmappedWorkByStem(split_, std::nullopt);
+  auto work = UnmappedWorkByStem(split_, std::nullopt, /*estimate_certificates=*/true);
   ASSERT_TRUE(work.ok()) << work.status();
   ASSERT_GE(work->size(), 8u);
   for (const auto& [stem, w] : *work) {
@@ -269,7 +270,7 @@ TEST_F(MapPartsTest, UnmappedWorkEstimatesTheCertificatesOfTheNewBytes) {
   const std::string dir = tmp_.path() + "/seg";
   std::filesystem::create_directories(dir);
   WriteFile(dir + "/issuer.ctseg", segment);
-  auto seg = UnmappedWorkByStem(dir, std::nullopt);
+  auto seg = UnmappedWorkByStem(dir, std::nullopt, /*estimate_certificates=*/true);
   ASSERT_TRUE(seg.ok()) << seg.status();
   EXPECT_EQ(seg->at("issuer").bytes, segment.size());
   EXPECT_NEAR(static_cast<double>(seg->at("issuer").certificates), 3000.0, 60.0);
@@ -278,7 +279,7 @@ TEST_F(MapPartsTest, UnmappedWorkEstimatesTheCertificatesOfTheNewBytes) {
   MapWhole();
   const std::optional<DirectoryTally> mapped = tally::LoadOracle(one_).value();
   ASSERT_TRUE(mapped.has_value());
-  auto left = UnmappedWorkByStem(one_, mapped);
+  auto left = UnmappedWorkByStem(one_, mapped, /*estimate_certificates=*/false);
   ASSERT_TRUE(left.ok());
   uint64_t left_bytes = 0, expected = 0;
   for (const auto& [stem, w] : *left) left_bytes += w.bytes;
