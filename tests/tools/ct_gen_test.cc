@@ -27,11 +27,16 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/tools/openssl_classes.h"
 #include "tools/ct_gen/base64.h"
 #include "tools/ct_gen/name_pool.h"
 
 namespace {
 
+using ::ct_gen_test::KeyClass;
+using ::ct_gen_test::LifetimeClass;
+using ::ct_gen_test::Seconds;
+using ::ct_gen_test::ValidationClass;
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
@@ -141,69 +146,6 @@ constexpr int64_t kDay = 86400;
 const std::vector<int64_t> kLifetimeEdges = {160 * 3600,     7 * kDay,   7 * kDay + 1,   47 * kDay,
                                              47 * kDay + 1,  100 * kDay, 100 * kDay + 1, 200 * kDay,
                                              200 * kDay + 1, 398 * kDay, 398 * kDay + 1};
-
-int64_t Seconds(const ASN1_TIME* t) {
-  struct tm tm;
-  ASN1_TIME_to_tm(t, &tm);
-  return static_cast<int64_t>(timegm(&tm));
-}
-
-int LifetimeClass(int64_t seconds) {
-  const int64_t bounds[] = {7 * kDay, 47 * kDay, 100 * kDay, 200 * kDay, 398 * kDay};
-  for (int c = 0; c < 5; ++c) {
-    if (seconds <= bounds[c]) return c;
-  }
-  return 5;
-}
-
-// -1 when OpenSSL cannot decode the key.
-int KeyClass(X509* x) {
-  EVP_PKEY* key = X509_get0_pubkey(x);
-  if (key == nullptr) return -1;
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_RSA:
-      switch (EVP_PKEY_get_bits(key)) {
-        case 2048:
-          return 0;
-        case 3072:
-          return 1;
-        case 4096:
-          return 2;
-        default:
-          return 3;
-      }
-    case EVP_PKEY_EC: {
-      char group[80] = "";
-      size_t len = 0;
-      if (!EVP_PKEY_get_group_name(key, group, sizeof group, &len)) return 8;
-      std::string g(group, len);
-      if (g == "prime256v1") return 4;
-      if (g == "secp384r1") return 5;
-      if (g == "secp521r1") return 6;
-      return 8;
-    }
-    case EVP_PKEY_ED25519:
-      return 7;
-    default:
-      return 8;
-  }
-}
-
-int ValidationClass(X509* x) {
-  auto* policies = static_cast<CERTIFICATEPOLICIES*>(
-      X509_get_ext_d2i(x, NID_certificate_policies, nullptr, nullptr));
-  const char* ranked[] = {"2.23.140.1.1", "2.23.140.1.2.3", "2.23.140.1.2.2", "2.23.140.1.2.1"};
-  int best = 4;
-  for (int i = 0; i < sk_POLICYINFO_num(policies); ++i) {
-    char oid[128];
-    OBJ_obj2txt(oid, sizeof oid, sk_POLICYINFO_value(policies, i)->policyid, 1);
-    for (int c = 0; c < 4; ++c) {
-      if (std::string(oid) == ranked[c]) best = std::min(best, c);
-    }
-  }
-  CERTIFICATEPOLICIES_free(policies);
-  return best;
-}
 
 template <size_t N>
 Json ClassCounts(const std::vector<std::string>& names, const std::array<uint64_t, N>& counts) {
